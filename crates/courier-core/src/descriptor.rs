@@ -1,0 +1,48 @@
+use crate::ChannelKind;
+
+/// What `#[service]` knows about a service trait, available at compile time.
+#[derive(Debug)]
+pub struct ServiceDescriptor {
+    /// The service's name on the wire; by default the trait name in snake_case.
+    pub name: &'static str,
+    /// What the service does, from `description = "..."` or the trait's doc comment.
+    pub description: &'static str,
+    /// The methods, in declaration order.
+    pub methods: &'static [MethodDescriptor],
+}
+
+impl ServiceDescriptor {
+    /// The method with this name.
+    pub fn method(&self, name: &str) -> Option<&'static MethodDescriptor> {
+        self.methods.iter().find(|method| method.name == name)
+    }
+}
+
+/// One method of a service.
+#[derive(Debug)]
+pub struct MethodDescriptor {
+    /// The method's name, as declared.
+    pub name: &'static str,
+    /// Its position in [`ServiceDescriptor::methods`].
+    pub index: usize,
+    /// The argument names, in order, as they appear on the wire.
+    pub arguments: &'static [&'static str],
+}
+
+/// What `#[component]` knows about a component.
+#[derive(Debug)]
+pub struct ComponentDescriptor {
+    /// The component's name, which is what registries know it by.
+    pub name: &'static str,
+    /// The services it bundles.
+    pub services: &'static [&'static ServiceDescriptor],
+    /// The channels it can be reached on.
+    pub channels: &'static [ChannelKind],
+}
+
+impl ComponentDescriptor {
+    /// Whether the component bundles the service with this name.
+    pub fn serves(&self, service: &str) -> bool {
+        self.services.iter().any(|descriptor| descriptor.name == service)
+    }
+}

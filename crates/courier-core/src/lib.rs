@@ -1,0 +1,49 @@
+//! The parts of courier that both sides of a call share: service and component
+//! descriptors, errors, codecs, the [`Channel`] seam, URL selectors and the
+//! [`ComponentRegistry`] with its in-process default, [`LocalRegistry`].
+//!
+//! Users depend on the `courier` facade, which re-exports what they need.
+
+mod channel;
+mod codec;
+mod component;
+mod descriptor;
+mod error;
+mod local;
+mod registry;
+mod selector;
+mod service;
+
+pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, Outcome, Reply};
+pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
+pub use component::{Component, ComponentEntry, ComponentStatus};
+pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
+pub use error::{ErrorCode, ServiceError};
+pub use local::{local_service, publish_local, withdraw_local};
+pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
+pub use selector::{First, RoundRobin, Selection, UrlSelector};
+pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
+
+/// A boxed, `Send` future: what trait methods return so they stay object-safe.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Re-exports generated code relies on. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait::async_trait;
+    pub use inventory;
+    pub use serde;
+
+    pub use bytes::Bytes;
+    pub use std::sync::Arc;
+
+    pub use crate::channel::{invoke, Call, Channel};
+    pub use crate::codec::Format;
+    pub use crate::component::{Component, ComponentEntry};
+    pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
+    pub use crate::service::{
+        assert_argument, assert_discoverable, assert_error, assert_result, bind, outcome, unknown_method, Dispatch,
+        Dispatched, Implementation, Service,
+    };
+    pub use crate::{BoxFuture, ChannelKind, ServiceError};
+}

@@ -1,0 +1,64 @@
+mod local;
+
+pub use local::LocalRegistry;
+
+use crate::{ChannelKind, ServiceError};
+use std::{fmt, sync::Arc};
+use tokio::sync::watch;
+
+/// One live instance of a component on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Instance {
+    /// Unique among the instances of a component.
+    pub id: String,
+    /// Base URL of the instance, without a trailing slash: `http://10.0.0.7:8080`.
+    pub url: String,
+}
+
+impl Instance {
+    /// An instance with this id and base URL.
+    pub fn new(id: impl Into<String>, url: impl Into<String>) -> Self {
+        let url: String = url.into();
+        Self { id: id.into(), url: url.trim_end_matches('/').to_owned() }
+    }
+}
+
+/// The live instances of a component on a channel, replaced as a whole on every change.
+pub type Instances = Arc<[Instance]>;
+
+/// What a server tells a registry about one component it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The component's name.
+    pub component: String,
+    /// Unique per component and server process.
+    pub instance_id: String,
+    /// Where the server is reached: `http://host:port`.
+    pub url: String,
+    /// The channels the component answers on.
+    pub channels: Vec<ChannelKind>,
+}
+
+impl Registration {
+    /// The instance this registration announces.
+    pub fn instance(&self) -> Instance {
+        Instance::new(&self.instance_id, &self.url)
+    }
+}
+
+/// Where servers announce their components and clients find them.
+///
+/// [`LocalRegistry`] is the in-process default; a networked registry (Consul) lets
+/// processes on different machines find each other.
+#[async_trait::async_trait]
+pub trait ComponentRegistry: Send + Sync + fmt::Debug + 'static {
+    /// Announces a component instance.
+    async fn register(&self, registration: &Registration) -> Result<(), ServiceError>;
+
+    /// Withdraws a component instance; withdrawing an unknown one is not an error.
+    async fn deregister(&self, registration: &Registration) -> Result<(), ServiceError>;
+
+    /// The live instances of a component on a channel, kept current for as long as the
+    /// receiver lives. When the registry cannot be reached, the last known instances stay.
+    fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances>;
+}

@@ -1,0 +1,66 @@
+use crate::Instance;
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
+
+/// Picks the instance that takes a call.
+pub trait UrlSelector: Send + Sync + fmt::Debug {
+    /// One of `instances` (never empty when called), or `None` to refuse the call.
+    fn select<'a>(&self, instances: &'a [Instance]) -> Option<&'a Instance>;
+}
+
+/// Always the first instance: for a primary with standbys.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct First;
+
+impl UrlSelector for First {
+    fn select<'a>(&self, instances: &'a [Instance]) -> Option<&'a Instance> {
+        instances.first()
+    }
+}
+
+/// Each instance in turn.
+///
+/// ```
+/// use courier_core::{Instance, RoundRobin, UrlSelector};
+/// let instances = [Instance::new("a", "http://a"), Instance::new("b", "http://b")];
+/// let selector = RoundRobin::default();
+/// let picked: Vec<_> = (0..4).map(|_| selector.select(&instances).unwrap().id.as_str()).collect();
+/// assert_eq!(picked, ["a", "b", "a", "b"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct RoundRobin {
+    next: AtomicUsize,
+}
+
+impl UrlSelector for RoundRobin {
+    fn select<'a>(&self, instances: &'a [Instance]) -> Option<&'a Instance> {
+        let turn = self.next.fetch_add(1, Ordering::Relaxed);
+        instances.get(turn % instances.len().max(1))
+    }
+}
+
+/// The built-in selection strategies, by name, for configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// [`First`].
+    First,
+    /// [`RoundRobin`].
+    #[default]
+    RoundRobin,
+}
+
+impl Selection {
+    /// A fresh selector of this kind, with its own state.
+    pub fn selector(self) -> Arc<dyn UrlSelector> {
+        match self {
+            Self::First => Arc::new(First),
+            Self::RoundRobin => Arc::new(RoundRobin::default()),
+        }
+    }
+}

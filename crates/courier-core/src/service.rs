@@ -1,0 +1,162 @@
+use crate::{BoxFuture, Channel, Format, ServiceDescriptor, ServiceError};
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Serialize};
+use std::{any::Any, fmt, sync::Arc};
+
+/// A service trait, as `#[service]` describes it. Implemented for `dyn YourTrait`.
+///
+/// Proxies and implementations are both `Arc<dyn YourTrait>`, so code that uses a
+/// service does not know whether it is local or remote.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a courier service",
+    note = "put `#[courier::service]` on the trait and ask for `dyn YourTrait`"
+)]
+pub trait Service: Send + Sync + 'static {
+    /// The service's descriptor.
+    const DESCRIPTOR: &'static ServiceDescriptor;
+
+    /// A proxy that sends every call through `channel`.
+    fn proxy(channel: Arc<dyn Channel>) -> Arc<Self>;
+
+    /// A dispatcher that decodes calls and hands them to `implementation`.
+    fn dispatcher(implementation: Arc<Self>) -> Arc<dyn Dispatch>;
+}
+
+/// What a dispatcher made of one call.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// The method returned `Ok`; the encoded value.
+    Value(Vec<u8>),
+    /// The method returned `Err`; the encoded error, in the method's error type.
+    MethodError(Vec<u8>),
+    /// The call never reached the method, or its result could not be encoded.
+    Failed(ServiceError),
+}
+
+/// The server side of a service: routes a method index to the implementation.
+pub trait Dispatch: Send + Sync {
+    /// Decodes `body` as the arguments of method `method`, calls it and encodes the
+    /// outcome in `format`.
+    fn dispatch(&self, method: usize, format: Format, body: Bytes) -> BoxFuture<'static, Dispatched>;
+}
+
+/// An implementation ready to serve: its dispatcher, and the implementation itself for
+/// in-process callers.
+#[derive(Clone)]
+pub struct BoundService {
+    /// The service implemented.
+    pub descriptor: &'static ServiceDescriptor,
+    /// Decodes and dispatches remote calls.
+    pub dispatcher: Arc<dyn Dispatch>,
+    /// The `Arc<dyn YourTrait>` itself, for the local channel.
+    pub(crate) implementation: Arc<dyn Any + Send + Sync>,
+}
+
+impl fmt::Debug for BoundService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundService").field("service", &self.descriptor.name).finish_non_exhaustive()
+    }
+}
+
+/// Binds an implementation to its dispatcher.
+pub fn bind<S: Service + ?Sized>(implementation: Arc<S>) -> BoundService {
+    BoundService {
+        descriptor: S::DESCRIPTOR,
+        dispatcher: S::dispatcher(implementation.clone()),
+        implementation: Arc::new(implementation),
+    }
+}
+
+impl BoundService {
+    /// The implementation, if it implements `S`.
+    pub fn implementation<S: Service + ?Sized>(&self) -> Option<Arc<S>> {
+        self.implementation.downcast_ref::<Arc<S>>().cloned()
+    }
+}
+
+/// An implementation registered by `#[implementation]`, found at link time.
+#[derive(Debug)]
+pub struct Implementation {
+    /// The service it implements.
+    pub service: &'static ServiceDescriptor,
+    /// Builds it (through `Default`) and binds it.
+    pub create: fn() -> BoundService,
+}
+
+inventory::collect!(Implementation);
+
+impl Implementation {
+    /// Every implementation linked into this program.
+    pub fn all() -> impl Iterator<Item = &'static Implementation> {
+        inventory::iter::<Implementation>.into_iter()
+    }
+
+    /// The linked implementation of the service with this name.
+    pub fn find(service: &str) -> Option<&'static Implementation> {
+        Self::all().find(|implementation| implementation.service.name == service)
+    }
+}
+
+/// A type that can be a service argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of a service method",
+    label = "arguments cross the wire, so they must be serializable",
+    note = "derive it: `#[derive(serde::Serialize, serde::Deserialize)]` (courier re-exports both in its prelude)"
+)]
+pub trait MethodArgument: Serialize + DeserializeOwned + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> MethodArgument for T {}
+
+/// A type that can be a service method's `Ok` value.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the result of a service method",
+    label = "results cross the wire, so they must be serializable",
+    note = "derive it: `#[derive(serde::Serialize, serde::Deserialize)]` (courier re-exports both in its prelude)"
+)]
+pub trait MethodResult: Serialize + DeserializeOwned + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + 'static> MethodResult for T {}
+
+/// A type that can be a service method's error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error type of a service method",
+    label = "method errors cross the wire and carry courier's own faults",
+    note = "use `courier::ServiceError`, or derive `Serialize` and `Deserialize` for your error and implement `From<courier::ServiceError>` for it"
+)]
+pub trait MethodError: Serialize + DeserializeOwned + From<ServiceError> + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + From<ServiceError> + Send + 'static> MethodError for T {}
+
+/// Compile-time check that an argument type fits; the error names the argument.
+pub const fn assert_argument<T: MethodArgument>() {}
+/// Compile-time check that a result type fits.
+pub const fn assert_result<T: MethodResult>() {}
+/// Compile-time check that an error type fits.
+pub const fn assert_error<T: MethodError>() {}
+
+/// A type `#[implementation]` can build on its own.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be discovered: courier cannot build it",
+    label = "`#[implementation]` builds discovered implementations with `Default`",
+    note = "derive or implement `Default`, or write `#[implementation(manual)]` and hand an instance to `Server::builder().service(...)`"
+)]
+pub trait Discoverable: Default + Send + Sync + 'static {}
+impl<T: Default + Send + Sync + 'static> Discoverable for T {}
+
+/// Compile-time check that an implementation can be built for discovery.
+pub const fn assert_discoverable<T: Discoverable>() {}
+
+/// Encodes what a method returned.
+pub fn outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
+    let encoded = match &result {
+        Ok(value) => format.encode(value),
+        Err(error) => format.encode_readable(error),
+    };
+    match (result.is_ok(), encoded) {
+        (true, Ok(body)) => Dispatched::Value(body),
+        (false, Ok(body)) => Dispatched::MethodError(body),
+        (_, Err(error)) => Dispatched::Failed(error),
+    }
+}
+
+/// The fault for a method index the service does not have.
+pub fn unknown_method(service: &str, index: usize) -> ServiceError {
+    ServiceError::new(crate::ErrorCode::NotFound, format!("service `{service}` has no method #{index}"))
+}

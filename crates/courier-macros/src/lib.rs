@@ -1,0 +1,30 @@
+//! Proc-macros of courier; use them through the `courier` crate, which documents them.
+
+mod component;
+mod implementation;
+mod naming;
+mod service;
+
+use proc_macro::TokenStream;
+
+/// Turns a trait into a courier service. Documented in the `courier` crate.
+#[proc_macro_attribute]
+pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(service::expand(attr.into(), item.into()))
+}
+
+/// Declares a component bundling services. Documented in the `courier` crate.
+#[proc_macro_attribute]
+pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(component::expand(attr.into(), item.into()))
+}
+
+/// Marks an implementation of a service. Documented in the `courier` crate.
+#[proc_macro_attribute]
+pub fn implementation(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(implementation::expand(attr.into(), item.into()))
+}
+
+fn expand(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    result.unwrap_or_else(syn::Error::into_compile_error).into()
+}

@@ -1,0 +1,259 @@
+use crate::{
+    invoke::{self, DispatchTable, PREFIX},
+    serve::Serving,
+    server::{Running, Server},
+    ServerError,
+};
+use axum::{routing::any, Router};
+use courier_core::{
+    publish_local, BoundService, ChannelKind, Component, ComponentEntry, ComponentRegistry, Implementation,
+    LocalRegistry, Registration, Service,
+};
+use std::{collections::HashMap, fmt, net::SocketAddr, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+
+type RouterChange = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// Configures and starts a [`Server`]. Made by [`Server::builder`].
+#[must_use = "a builder does nothing until `.start().await`"]
+pub struct ServerBuilder {
+    bind: String,
+    advertise: Option<String>,
+    registry: Arc<dyn ComponentRegistry>,
+    components: Vec<Box<dyn Component>>,
+    services: Vec<BoundService>,
+    discover: bool,
+    channels: Option<Vec<ChannelKind>>,
+    max_body_bytes: usize,
+    max_header_bytes: usize,
+    drain_timeout: Duration,
+    router_changes: Vec<RouterChange>,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("bind", &self.bind)
+            .field("registry", &self.registry)
+            .field("components", &self.components.iter().map(|c| c.descriptor().name).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:0".into(),
+            advertise: None,
+            registry: Arc::new(LocalRegistry::shared()),
+            components: Vec::new(),
+            services: Vec::new(),
+            discover: false,
+            channels: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            drain_timeout: Duration::from_secs(10),
+            router_changes: Vec::new(),
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// The address to listen on; port 0 picks a free one ([`Server::local_addr`] tells
+    /// which). Default: `127.0.0.1:0`.
+    pub fn bind(mut self, address: impl Into<String>) -> Self {
+        self.bind = address.into();
+        self
+    }
+
+    /// The host other processes reach this server by, when it differs from the bound
+    /// address (always set it when binding `0.0.0.0`).
+    pub fn advertise(mut self, host: impl Into<String>) -> Self {
+        self.advertise = Some(host.into());
+        self
+    }
+
+    /// Where components are registered. Default: [`LocalRegistry::shared`].
+    pub fn registry(mut self, registry: impl ComponentRegistry) -> Self {
+        self.registry = Arc::new(registry);
+        self
+    }
+
+    /// Runs a component.
+    pub fn component(mut self, component: impl Component) -> Self {
+        self.components.push(Box::new(component));
+        self
+    }
+
+    /// Runs every component linked into the program whose services all have an
+    /// implementation, and that courier can build (a unit struct).
+    pub fn discover(mut self) -> Self {
+        self.discover = true;
+        self
+    }
+
+    /// Serves `S` with this implementation, instead of the one `#[implementation]`
+    /// would build: for implementations that hold state.
+    pub fn service<S: Service + ?Sized>(mut self, implementation: Arc<S>) -> Self {
+        self.services.push(courier_core::__private::bind(implementation));
+        self
+    }
+
+    /// Limits the channels served to these, whatever the components declare.
+    pub fn channels(mut self, channels: impl IntoIterator<Item = ChannelKind>) -> Self {
+        self.channels = Some(channels.into_iter().collect());
+        self
+    }
+
+    /// The largest request body accepted; larger ones get 413. Default: 4 MiB.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The largest request head (request line and headers) accepted; larger ones get 431.
+    /// Default: 64 KiB, at least 8 KiB.
+    pub fn max_header_bytes(mut self, limit: usize) -> Self {
+        self.max_header_bytes = limit;
+        self
+    }
+
+    /// How long shutdown waits for in-flight calls. Default: 10 s.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Serves these routes beside courier's.
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.router_changes.push(Box::new(move |router| router.merge(routes)));
+        self
+    }
+
+    /// Wraps every route, courier's included, in a tower layer.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.router_changes.push(Box::new(move |router| router.layer(layer)));
+        self
+    }
+
+    /// Binds, runs the startup hooks, starts serving and registers every component.
+    ///
+    /// A failing startup hook stops here: nothing is registered, and components that
+    /// had started are shut down again.
+    pub async fn start(mut self) -> Result<Server, ServerError> {
+        if self.discover {
+            self.add_discovered();
+        }
+        let bound = self.bind_services()?;
+        let listener = TcpListener::bind(&self.bind)
+            .await
+            .map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
+        let local_addr =
+            listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
+        let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
+
+        let mut table = DispatchTable::new(self.max_body_bytes);
+        let mut registrations = Vec::new();
+        for component in &self.components {
+            let descriptor = component.descriptor();
+            for service in descriptor.services {
+                table.add(descriptor, &bound[service.name]);
+            }
+            registrations.push(Registration {
+                component: descriptor.name.to_owned(),
+                instance_id: format!("{}-{}-{}", descriptor.name, local_addr, std::process::id()),
+                url: url.clone(),
+                channels: descriptor
+                    .channels
+                    .iter()
+                    .copied()
+                    .filter(|channel| *channel != ChannelKind::Local)
+                    .filter(|channel| self.channels.as_ref().is_none_or(|allowed| allowed.contains(channel)))
+                    .collect(),
+            });
+        }
+        let mut router = Router::new()
+            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
+            .with_state(Arc::new(table))
+            .fallback(invoke::not_found);
+        for change in self.router_changes {
+            router = change(router);
+        }
+
+        let running: Vec<Running> = self
+            .components
+            .into_iter()
+            .zip(registrations)
+            .map(|(component, registration)| Running::new(component, registration))
+            .collect();
+        let mut server =
+            Server::new(local_addr, url, self.registry, running, bound.into_values().collect(), self.drain_timeout);
+        server.start_components().await?;
+        server.serving = Some(Serving::spawn(listener, router, self.max_header_bytes));
+        server.bound.iter().for_each(publish_local);
+        server.register().await?;
+        tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");
+        Ok(server)
+    }
+
+    fn add_discovered(&mut self) {
+        for entry in ComponentEntry::all() {
+            let name = entry.descriptor.name;
+            if self.components.iter().any(|component| component.descriptor().name == name) {
+                continue;
+            }
+            let implemented = entry.descriptor.services.iter().all(|service| {
+                self.services.iter().any(|bound| bound.descriptor.name == service.name)
+                    || Implementation::find(service.name).is_some()
+            });
+            match entry.create {
+                Some(create) if implemented => self.components.push(create()),
+                _ => {
+                    tracing::debug!(component = name, "not discovered: an implementation is missing or it holds state")
+                }
+            }
+        }
+    }
+
+    /// One implementation per service, shared by every component that bundles it.
+    fn bind_services(&mut self) -> Result<HashMap<&'static str, BoundService>, ServerError> {
+        let mut bound: HashMap<&'static str, BoundService> = HashMap::new();
+        let mut names = Vec::new();
+        for component in &self.components {
+            let descriptor = component.descriptor();
+            if names.contains(&descriptor.name) {
+                return Err(ServerError::DuplicateComponent(descriptor.name));
+            }
+            names.push(descriptor.name);
+            for service in descriptor.services {
+                if bound.contains_key(service.name) {
+                    continue;
+                }
+                let implementation = match self.services.iter().find(|given| given.descriptor.name == service.name) {
+                    Some(given) => given.clone(),
+                    None => Implementation::find(service.name).map(|linked| (linked.create)()).ok_or(
+                        ServerError::MissingImplementation { component: descriptor.name, service: service.name },
+                    )?,
+                };
+                bound.insert(service.name, implementation);
+            }
+        }
+        Ok(bound)
+    }
+}
+
+/// `host:port` as other processes should dial it.
+fn advertised(local: SocketAddr, advertise: Option<&str>) -> String {
+    match advertise {
+        Some(host) => format!("{host}:{}", local.port()),
+        None if local.ip().is_unspecified() => format!("127.0.0.1:{}", local.port()),
+        None => local.to_string(),
+    }
+}

@@ -1,0 +1,137 @@
+//! The dispatch endpoint: `POST /invoke/<component>/<service>/<method>`, with the
+//! method's arguments as the body in the codec the `Content-Type` names.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+use courier_core::{
+    BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
+};
+use futures_util::FutureExt;
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc};
+
+/// The header that marks a reply body as the method's own error.
+pub(crate) const ERROR_HEADER: &str = "courier-error";
+
+/// The path prefix of every dispatch endpoint.
+pub(crate) const PREFIX: &str = "/invoke/";
+
+struct Endpoint {
+    dispatcher: Arc<dyn Dispatch>,
+    method: usize,
+    channels: &'static [ChannelKind],
+}
+
+/// Every method of every component, by path; built once when the server starts.
+pub(crate) struct DispatchTable {
+    endpoints: HashMap<String, Endpoint>,
+    max_body_bytes: usize,
+}
+
+impl DispatchTable {
+    pub(crate) fn new(max_body_bytes: usize) -> Self {
+        Self { endpoints: HashMap::new(), max_body_bytes }
+    }
+
+    pub(crate) fn add(&mut self, component: &'static ComponentDescriptor, service: &BoundService) {
+        for method in service.descriptor.methods {
+            let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
+            let endpoint = Endpoint {
+                dispatcher: Arc::clone(&service.dispatcher),
+                method: method.index,
+                channels: component.channels,
+            };
+            self.endpoints.insert(path, endpoint);
+        }
+    }
+}
+
+pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Request) -> Response {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let format = content_type.and_then(Format::from_content_type);
+    // Errors answer in the caller's codec when it named one we speak.
+    let reply_format = format.unwrap_or(Format::Json);
+    match call(&table, request, format).await {
+        Ok(Dispatched::Value(body)) => encoded(StatusCode::OK, reply_format, body),
+        Ok(Dispatched::MethodError(body)) => {
+            let mut response = encoded(StatusCode::INTERNAL_SERVER_ERROR, reply_format, body);
+            response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+            response
+        }
+        Ok(Dispatched::Failed(error)) | Err(error) => error_response(reply_format, &error),
+    }
+}
+
+async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -> Result<Dispatched, ServiceError> {
+    if request.method() != Method::POST {
+        return Err(ServiceError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("dispatch endpoints take POST, not {}", request.method()),
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let endpoint = table.endpoints.get(path).ok_or_else(|| {
+        ServiceError::new(
+            ErrorCode::NotFound,
+            format!("no method at `{path}`: expected /invoke/<component>/<service>/<method>"),
+        )
+    })?;
+    let format = format.ok_or_else(|| {
+        ServiceError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Content-Type must be application/json or application/msgpack",
+        )
+    })?;
+    let channel = ChannelKind::for_format(format);
+    if !endpoint.channels.contains(&channel) {
+        return Err(ServiceError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("this component is not served on the {channel} channel"),
+        ));
+    }
+    let body = read_body(body, table.max_body_bytes).await?;
+    let dispatched = AssertUnwindSafe(endpoint.dispatcher.dispatch(endpoint.method, format, body)).catch_unwind().await;
+    Ok(dispatched.unwrap_or_else(|_| {
+        tracing::error!(path, "service method panicked");
+        Dispatched::Failed(ServiceError::internal("the method panicked"))
+    }))
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
+    let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(error) => Err(ServiceError::bad_request(format!("cannot read request body: {error}"))),
+    }
+}
+
+fn encoded(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+/// A courier fault as a response: its status, and a `code` + `message` body.
+pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
+    let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (format, body) = match format.encode_readable(error) {
+        Ok(body) => (format, body),
+        Err(_) => (Format::Json, br#"{"code":"internal","message":"cannot encode error"}"#.to_vec()),
+    };
+    let mut response = encoded(status, format, body);
+    if error.code == ErrorCode::MethodNotAllowed {
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+/// The answer to any path no route serves.
+pub(crate) async fn not_found(request: Request) -> Response {
+    let error = ServiceError::new(ErrorCode::NotFound, format!("nothing is served at `{}`", request.uri().path()));
+    error_response(Format::Json, &error)
+}

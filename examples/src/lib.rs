@@ -1,0 +1,108 @@
+//! Services the examples run, and the workspace's tests and benchmarks call.
+
+use courier::prelude::*;
+
+/// A tree of named values: the payload the channels are tested and measured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// A label.
+    pub name: String,
+    /// An identifier.
+    pub id: u64,
+    /// A measurement.
+    pub value: f64,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// The subtrees.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// A full tree `depth` levels below the root, with `fanout` children per node.
+    pub fn tree(depth: u32, fanout: usize) -> Self {
+        Self::grow(depth, fanout, &mut 0)
+    }
+
+    fn grow(depth: u32, fanout: usize, next_id: &mut u64) -> Self {
+        *next_id += 1;
+        let id = *next_id;
+        Self {
+            name: format!("node-{id}"),
+            id,
+            value: id as f64 * 1.5,
+            tags: vec!["courier".into(), format!("depth-{depth}")],
+            children: match depth {
+                0 => Vec::new(),
+                _ => (0..fanout).map(|_| Self::grow(depth - 1, fanout, next_id)).collect(),
+            },
+        }
+    }
+
+    /// How many nodes the tree holds.
+    pub fn count(&self) -> usize {
+        1 + self.children.iter().map(Node::count).sum::<usize>()
+    }
+}
+
+/// A domain error that crosses the wire as itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum GreetingError {
+    /// The name was refused, with the reason.
+    #[error("refused to greet {name}: {reason}")]
+    Refused {
+        /// Who was refused.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// courier could not deliver the call.
+    #[error(transparent)]
+    Courier(#[from] ServiceError),
+}
+
+/// Greets people and echoes trees.
+#[service(name = "greeter")]
+pub trait Greeter {
+    /// A greeting for `name`.
+    async fn hello(&self, name: String) -> Result<String, ServiceError>;
+
+    /// A greeting, unless the name is on the list of the refused.
+    async fn greet(&self, name: String, excited: bool) -> Result<String, GreetingError>;
+
+    /// The tree, unchanged.
+    async fn echo(&self, tree: Node) -> Result<Node, ServiceError>;
+
+    /// Which instance answered: tells load spreading apart in tests.
+    async fn whoami(&self) -> Result<String, ServiceError>;
+}
+
+/// The component that runs [`Greeter`].
+#[component(name = "greeter-component", services = [Greeter])]
+#[derive(Debug)]
+pub struct GreeterComponent;
+
+/// The implementation of [`Greeter`]; `COURIER_INSTANCE` names it for `whoami`.
+#[derive(Debug, Default)]
+pub struct Polite;
+
+#[implementation]
+impl Greeter for Polite {
+    async fn hello(&self, name: String) -> Result<String, ServiceError> {
+        Ok(format!("Hello, {name}!"))
+    }
+
+    async fn greet(&self, name: String, excited: bool) -> Result<String, GreetingError> {
+        if name.eq_ignore_ascii_case("mallory") {
+            return Err(GreetingError::Refused { name, reason: "on the list".into() });
+        }
+        Ok(format!("Hello, {name}{}", if excited { "!" } else { "." }))
+    }
+
+    async fn echo(&self, tree: Node) -> Result<Node, ServiceError> {
+        Ok(tree)
+    }
+
+    async fn whoami(&self) -> Result<String, ServiceError> {
+        Ok(std::env::var("COURIER_INSTANCE").unwrap_or_else(|_| format!("pid-{}", std::process::id())))
+    }
+}

@@ -1,0 +1,84 @@
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::consul_process::find_on_path;
+use crate::{cargo, consul, step, tools_dir, Result};
+
+/// What the interop tests import, and the packages that provide it.
+const PYTHON_PACKAGES: [&str; 3] = ["protobuf", "grpcio-tools", "prometheus-client"];
+const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, prometheus_client";
+
+pub(crate) fn run(cargo_test_args: &[String]) -> Result {
+    let env = prepare()?;
+    // `-p` and `--workspace` together would test the whole workspace.
+    let scope: &[&str] = if selects_packages(cargo_test_args) { &[] } else { &["--workspace"] };
+    for kind in ["--all-targets", "--doc"] {
+        let mut command = cargo();
+        command.arg("test").args(scope).arg(kind).args(cargo_test_args).envs(env.iter().map(|(k, v)| (k, v)));
+        step(format!("running {}", crate::describe(&command)));
+        crate::run(&mut command)?;
+    }
+    Ok(())
+}
+
+fn selects_packages(cargo_test_args: &[String]) -> bool {
+    cargo_test_args
+        .iter()
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg.starts_with("-p") || arg.starts_with("--package"))
+}
+
+/// Installs what the tests need and returns the environment that points the
+/// tests at it.
+fn prepare() -> Result<Vec<(&'static str, OsString)>> {
+    let consul = consul::install()?;
+    let consul_dir = consul.parent().expect("a binary lives in a folder");
+    let mut path = vec![consul_dir.to_path_buf()];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    step(format!("consul: COURIER_CONSUL_BIN={} (its folder first on PATH)", consul.display()));
+
+    let python = python_venv()?;
+    step(format!("python: COURIER_PYTHON={}", python.display()));
+
+    Ok(vec![
+        ("PATH", std::env::join_paths(path)?),
+        ("COURIER_CONSUL_BIN", consul.into_os_string()),
+        ("COURIER_PYTHON", python.into_os_string()),
+    ])
+}
+
+/// A venv of the project's own in `target/tools/venv` with the interop
+/// tests' packages, so nothing is installed into the system's Python.
+fn python_venv() -> Result<PathBuf> {
+    let venv = tools_dir().join("venv");
+    let python = venv.join("bin/python");
+    if !succeeds(&python, &["-c", "pass"]) {
+        let python3 =
+            find_on_path("python3").ok_or("python3 is not on PATH: install Python 3 (with its venv module)")?;
+        step(format!("python: creating a venv in {}", venv.display()));
+        crate::run(Command::new(python3).args(["-m", "venv", "--clear"]).arg(&venv))?;
+    }
+    let packages = PYTHON_PACKAGES.join(" ");
+    if succeeds(&python, &["-c", PYTHON_IMPORTS]) {
+        step(format!("python: {packages} already installed"));
+    } else {
+        step(format!("python: installing {packages} with pip"));
+        crate::run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args(PYTHON_PACKAGES),
+        )?;
+    }
+    Ok(python)
+}
+
+fn succeeds(program: &Path, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
