@@ -4,6 +4,9 @@
 //! printed as `listening on <url>` once it takes calls.
 
 use courier::prelude::*;
+// Links the crate that declares the services and their implementations, so that
+// `discover()` finds them.
+use courier_examples as _;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -30,7 +30,6 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Re-exports generated code relies on. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use async_trait::async_trait;
     pub use inventory;
     pub use serde;
 

@@ -1,9 +1,10 @@
 //! `#[implementation]`: the object-safe rewrite of the impl, and (unless `manual`) a
 //! link-time entry so servers can discover and build it.
 
+use crate::boxed;
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::ItemImpl;
+use syn::{ImplItem, ItemImpl};
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut manual = false;
@@ -16,14 +17,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     });
     syn::parse::Parser::parse2(parser, attr)?;
-    let item: ItemImpl = syn::parse2(item)?;
-    let Some((_, service, _)) = &item.trait_ else {
+    let mut item: ItemImpl = syn::parse2(item)?;
+    let Some(service) = item.trait_.as_ref().map(|(_, service, _)| service.clone()) else {
         return Err(syn::Error::new_spanned(
             &item.self_ty,
             "`#[implementation]` goes on `impl YourService for YourType`",
         ));
     };
-    let self_ty = &item.self_ty;
+    let self_ty = item.self_ty.clone();
     let registration = (!manual).then(|| {
         quote! {
             const _: () = {
@@ -38,8 +39,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             };
         }
     });
+    for impl_item in &mut item.items {
+        if let ImplItem::Fn(function) = impl_item {
+            boxed::method(function);
+        }
+    }
     Ok(quote! {
-        #[::courier::__private::async_trait]
         #item
         #registration
     })

@@ -1,7 +1,10 @@
 //! `#[service]`: parse the trait, validate every method, then generate the descriptor,
 //! the argument structs, the proxy and the dispatcher.
 
-use crate::naming::{doc_text, pascal_case, snake_case};
+use crate::{
+    boxed,
+    naming::{doc_text, pascal_case, snake_case},
+};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{
@@ -206,10 +209,12 @@ impl Service {
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
-        quote! {
-            #[::courier::__private::async_trait]
-            #item
+        for trait_item in &mut item.items {
+            if let TraitItem::Fn(function) = trait_item {
+                function.sig = boxed::signature(&function.sig);
+            }
         }
+        item.into_token_stream()
     }
 
     fn descriptor(&self) -> TokenStream {
@@ -278,17 +283,19 @@ impl Service {
     fn proxy(&self) -> TokenStream {
         let ident = &self.item.ident;
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
-            let sig = &method.sig;
+            let sig = boxed::signature(&method.sig);
             let borrowed = method.borrowed_arguments_type();
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
             let ok = &method.ok;
             let error = &method.error;
             quote! {
                 #sig {
-                    let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
-                    let arguments = #borrowed { #(#names: &#names,)* _borrowed: ::core::marker::PhantomData };
-                    let call = __courier::Call { service, method: &service.methods[#index], arguments: &arguments };
-                    __courier::invoke::<#ok, #error>(&*self.channel, call).await
+                    ::std::boxed::Box::pin(async move {
+                        let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
+                        let arguments = #borrowed { #(#names: &#names,)* _borrowed: ::core::marker::PhantomData };
+                        let call = __courier::Call { service, method: &service.methods[#index], arguments: &arguments };
+                        __courier::invoke::<#ok, #error>(&*self.channel, call).await
+                    })
                 }
             }
         });
@@ -298,7 +305,6 @@ impl Service {
                 channel: __courier::Arc<dyn __courier::Channel>,
             }
 
-            #[__courier::async_trait]
             impl #ident for Proxy {
                 #(#methods)*
             }
@@ -335,7 +341,7 @@ impl Service {
                     format: __courier::Format,
                     body: __courier::Bytes,
                 ) -> __courier::BoxFuture<'static, __courier::Dispatched> {
-                    let implementation = __courier::Arc::clone(&self.implementation);
+                    let implementation = <__courier::Arc<dyn #ident> as ::core::clone::Clone>::clone(&self.implementation);
                     match method {
                         #(#arms)*
                         _ => ::std::boxed::Box::pin(async move {

@@ -24,8 +24,11 @@ const PEERS_VARIABLE: &str = "COURIER_PEERS";
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct LocalRegistry {
-    watches: Arc<Mutex<HashMap<(String, ChannelKind), watch::Sender<Instances>>>>,
+    watches: Arc<Mutex<Watches>>,
 }
+
+/// The instances of each component on each channel.
+type Watches = HashMap<(String, ChannelKind), watch::Sender<Instances>>;
 
 static SHARED: LazyLock<LocalRegistry> = LazyLock::new(LocalRegistry::new);
 

@@ -1,0 +1,8 @@
+use courier::prelude::*;
+
+#[service]
+pub trait Greeter {
+    async fn hello(&self, name: String) -> String;
+}
+
+fn main() {}

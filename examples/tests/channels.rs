@@ -1,0 +1,53 @@
+//! Every channel carries the recursive payload and a domain error intact.
+
+use courier::{prelude::*, ErrorCode};
+use courier_examples::{Greeter, GreeterComponent, GreetingError, Node};
+
+const CHANNELS: [ChannelKind; 3] = [ChannelKind::Local, ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack];
+
+#[tokio::test]
+async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
+    let registry = LocalRegistry::new();
+    let mut server =
+        Server::builder().registry(registry.clone()).component(GreeterComponent).start().await.expect("server starts");
+    let services = ServiceManager::new(registry);
+    let tree = Node::tree(2, 3);
+    assert_eq!(tree.count(), 13);
+
+    for channel in CHANNELS {
+        let greeter = services.proxy::<dyn Greeter>().channel(channel).build().expect("proxy");
+        assert_eq!(greeter.echo(tree.clone()).await.expect("echo"), tree, "{channel}");
+        assert_eq!(greeter.greet("Ann".into(), true).await.expect("greet"), "Hello, Ann!", "{channel}");
+        let refused = greeter.greet("Mallory".into(), false).await.expect_err("Mallory is refused");
+        assert_eq!(
+            refused,
+            GreetingError::Refused { name: "Mallory".into(), reason: "on the list".into() },
+            "{channel}"
+        );
+    }
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_fault_of_courier_reaches_a_domain_error_type_through_from() {
+    let greeter = ServiceManager::new(LocalRegistry::new()).get::<dyn Greeter>().expect("proxy");
+    let error = greeter.greet("Ann".into(), true).await.expect_err("nothing serves the component");
+    let GreetingError::Courier(fault) = error else { panic!("expected a courier fault, got {error:?}") };
+    assert_eq!(fault.code, ErrorCode::Unavailable);
+    assert!(fault.message.contains("greeter-component"), "{fault}");
+}
+
+#[tokio::test]
+async fn the_local_channel_needs_a_running_implementation() {
+    #[service(name = "nobody-runs-this")]
+    trait Lonely {
+        async fn ping(&self) -> Result<(), ServiceError>;
+    }
+    let error = ServiceManager::default()
+        .proxy::<dyn Lonely>()
+        .channel(ChannelKind::Local)
+        .build()
+        .map(|_| ())
+        .expect_err("nothing runs it");
+    assert_eq!(error.code, ErrorCode::Unavailable);
+}

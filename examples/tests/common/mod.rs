@@ -1,0 +1,43 @@
+//! Server processes for multi-process tests.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+/// A `greeter-server` process, killed when dropped.
+pub(crate) struct ServerProcess {
+    child: Child,
+    pub(crate) url: String,
+}
+
+impl ServerProcess {
+    /// Starts `greeter-server` named `instance`, and waits until it serves.
+    pub(crate) fn start(instance: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_greeter-server"))
+            .env("COURIER_INSTANCE", instance)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn greeter-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(url.to_owned());
+                }
+            }
+        });
+        let url = receiver.recv_timeout(Duration::from_secs(30)).expect("greeter-server prints its URL within 30 s");
+        Self { child, url }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
