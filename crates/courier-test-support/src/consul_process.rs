@@ -167,8 +167,8 @@ pub(crate) fn start(mut command: Command, config: &AgentConfig, log: &Path) -> R
     }
 }
 
-/// Readiness as Consul's own test server checks it: a leader is known, then the
-/// catalog lists this node.
+/// Readiness as Consul's own test server (sdk/testutil) checks it: a leader is
+/// known, then the catalog, answered with a known leader, lists this node.
 fn wait_ready(child: &mut Child, config: &AgentConfig) -> Result<(), String> {
     let started = Instant::now();
     let addr = config.http_addr();
@@ -179,14 +179,20 @@ fn wait_ready(child: &mut Child, config: &AgentConfig) -> Result<(), String> {
             return Err(format!("exited early ({status})"));
         }
         let last = match http_get(&addr, "/v1/status/leader", token) {
-            Ok((200, body)) if !matches!(body.trim(), "" | r#""""#) => {
+            Ok(leader) if leader.status == 200 && !matches!(leader.body.trim(), "" | r#""""#) => {
                 match http_get(&addr, "/v1/catalog/nodes", token) {
-                    Ok((200, body)) if strip_spaces(&body).contains(&node_entry) => return Ok(()),
-                    Ok((status, body)) => format!("catalog: {status} {}", body.trim()),
+                    Ok(nodes)
+                        if nodes.status == 200
+                            && nodes.header("X-Consul-KnownLeader") == Some("true")
+                            && strip_spaces(&nodes.body).contains(&node_entry) =>
+                    {
+                        return Ok(())
+                    }
+                    Ok(nodes) => format!("catalog: {nodes}"),
                     Err(e) => format!("catalog: {e}"),
                 }
             }
-            Ok((status, body)) => format!("leader: {status} {}", body.trim()),
+            Ok(leader) => format!("leader: {leader}"),
             Err(e) => format!("leader: {e}"),
         };
         if started.elapsed() >= READY_TIMEOUT {
@@ -200,9 +206,30 @@ fn strip_spaces(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+struct Response {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then_some(value.trim())
+        })
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body.trim())
+    }
+}
+
 /// A minimal GET for probing a local agent. HTTP/1.0 keeps the response
 /// unchunked and delimited by the connection closing.
-pub(crate) fn http_get(addr: &str, path: &str, token: Option<&str>) -> io::Result<(u16, String)> {
+fn http_get(addr: &str, path: &str, token: Option<&str>) -> io::Result<Response> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(PROBE_TIMEOUT))?;
     stream.set_write_timeout(Some(PROBE_TIMEOUT))?;
@@ -221,7 +248,7 @@ pub(crate) fn http_get(addr: &str, path: &str, token: Option<&str>) -> io::Resul
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| io::Error::other(format!("bad status line: {head:?}")))?;
-    Ok((status, body.to_string()))
+    Ok(Response { status, head: head.to_string(), body: body.to_string() })
 }
 
 pub(crate) fn log_tail(log: &Path, lines: usize) -> String {
