@@ -2,6 +2,15 @@
 
 use courier::prelude::*;
 
+/// The registry the example programs use: Consul when `CONSUL_HTTP_ADDR` is set,
+/// otherwise the in-process registry, seeded with the peers listed in `COURIER_PEERS`.
+pub fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
+    if std::env::var_os("CONSUL_HTTP_ADDR").is_some() {
+        return Ok(Arc::new(courier::ConsulRegistry::from_env()?));
+    }
+    Ok(Arc::new(LocalRegistry::from_env()?))
+}
+
 /// A tree of named values: the payload the channels are tested and measured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
@@ -81,9 +90,19 @@ pub trait Greeter {
 #[derive(Debug)]
 pub struct GreeterComponent;
 
-/// The implementation of [`Greeter`]; `COURIER_INSTANCE` names it for `whoami`.
+/// The implementation of [`Greeter`].
 #[derive(Debug, Default)]
-pub struct Polite;
+pub struct Polite {
+    name: Option<String>,
+}
+
+impl Polite {
+    /// An implementation that answers `whoami` with `name`; by default it answers with
+    /// `COURIER_INSTANCE`, or its process id.
+    pub fn named(name: impl Into<String>) -> Arc<Self> {
+        Arc::new(Self { name: Some(name.into()) })
+    }
+}
 
 #[implementation]
 impl Greeter for Polite {
@@ -103,6 +122,9 @@ impl Greeter for Polite {
     }
 
     async fn whoami(&self) -> Result<String, ServiceError> {
+        if let Some(name) = &self.name {
+            return Ok(name.clone());
+        }
         Ok(std::env::var("COURIER_INSTANCE").unwrap_or_else(|_| format!("pid-{}", std::process::id())))
     }
 }

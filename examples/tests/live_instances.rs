@@ -2,36 +2,14 @@
 //! stop getting them.
 
 use courier::{prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, GreetingError, Node};
+use courier_examples::{Greeter, GreeterComponent, Polite};
 use std::collections::BTreeMap;
-
-/// An implementation that says which server it is.
-struct Named(&'static str);
-
-#[implementation(manual)]
-impl Greeter for Named {
-    async fn hello(&self, name: String) -> Result<String, ServiceError> {
-        Ok(format!("{} greets {name}", self.0))
-    }
-
-    async fn greet(&self, name: String, _excited: bool) -> Result<String, GreetingError> {
-        Ok(name)
-    }
-
-    async fn echo(&self, tree: Node) -> Result<Node, ServiceError> {
-        Ok(tree)
-    }
-
-    async fn whoami(&self) -> Result<String, ServiceError> {
-        Ok(self.0.to_owned())
-    }
-}
 
 async fn start(registry: &LocalRegistry, name: &'static str) -> Server {
     Server::builder()
         .registry(registry.clone())
         .component(GreeterComponent)
-        .service::<dyn Greeter>(Arc::new(Named(name)))
+        .service::<dyn Greeter>(Polite::named(name))
         .start()
         .await
         .expect("server starts")

@@ -4,8 +4,11 @@ use courier_core::{
     ServiceError, UrlSelector,
 };
 use http::{header, HeaderValue};
-use std::{fmt, sync::Arc};
+use std::{fmt, sync::Arc, time::Duration};
 use tokio::sync::watch;
+
+/// How long a call waits for a registry's first answer about a component.
+const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The header that marks a reply body as the method's own error.
 const ERROR_HEADER: &str = "courier-error";
@@ -60,7 +63,13 @@ impl DispatchChannel {
         }
     }
 
-    fn url(&self, method: usize) -> Result<String, ServiceError> {
+    /// The URL of the method on the instance the selector picks. A registry that has
+    /// not answered yet (Consul, just after the proxy was built) gets a moment to.
+    async fn url(&self, method: usize) -> Result<String, ServiceError> {
+        if self.instances.borrow().is_empty() && !self.instances.has_changed().unwrap_or(true) {
+            let mut first_answer = self.instances.clone();
+            let _ = tokio::time::timeout(FIRST_ANSWER_TIMEOUT, first_answer.changed()).await;
+        }
         let instances = self.instances.borrow();
         let instance = match instances.len() {
             0 => None,
@@ -77,7 +86,7 @@ impl DispatchChannel {
     }
 
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
-        let url = self.url(call.method.index)?;
+        let url = self.url(call.method.index).await?;
         let body = call.arguments.encode(self.format)?;
         let response = self
             .client

@@ -12,6 +12,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request could not be decoded into the method's arguments (400).
     BadRequest,
+    /// The caller may not do this (403).
+    Forbidden,
     /// The HTTP method is not the one the endpoint takes (405).
     MethodNotAllowed,
     /// The request body is larger than the server accepts (413).
@@ -33,6 +35,7 @@ impl ErrorCode {
     pub const fn status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
+            Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
@@ -48,6 +51,7 @@ impl ErrorCode {
     pub const fn from_status(status: u16) -> Self {
         match status {
             400 => Self::BadRequest,
+            403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             413 => Self::PayloadTooLarge,
@@ -61,6 +65,7 @@ impl ErrorCode {
 
     const fn as_str(self) -> &'static str {
         match self {
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::BadRequest => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -4,7 +4,10 @@ use crate::{
     server::{Running, Server},
     ServerError,
 };
-use axum::{routing::any, Router};
+use axum::{
+    routing::{any, get},
+    Json, Router,
+};
 use courier_core::{
     publish_local, BoundService, ChannelKind, Component, ComponentEntry, ComponentRegistry, Implementation,
     LocalRegistry, Registration, Service,
@@ -168,7 +171,13 @@ impl ServerBuilder {
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
-                instance_id: format!("{}-{}-{}", descriptor.name, local_addr, std::process::id()),
+                instance_id: format!(
+                    "{}-{}-{}-{}",
+                    descriptor.name,
+                    local_addr.ip(),
+                    local_addr.port(),
+                    std::process::id()
+                ),
                 url: url.clone(),
                 channels: descriptor
                     .channels
@@ -177,10 +186,12 @@ impl ServerBuilder {
                     .filter(|channel| *channel != ChannelKind::Local)
                     .filter(|channel| self.channels.as_ref().is_none_or(|allowed| allowed.contains(channel)))
                     .collect(),
+                health_url: Some(format!("{url}{HEALTH_PATH}")),
             });
         }
         let mut router = Router::new()
             .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
+            .route(HEALTH_PATH, get(health))
             .with_state(Arc::new(table))
             .fallback(invoke::not_found);
         for change in self.router_changes {
@@ -247,6 +258,14 @@ impl ServerBuilder {
         }
         Ok(bound)
     }
+}
+
+/// Where health checkers ask whether the server is well.
+const HEALTH_PATH: &str = "/health";
+
+/// Answers while the server takes calls; a stopped server does not answer at all.
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// `host:port` as other processes should dial it.

@@ -74,6 +74,12 @@ impl ConsulAgent {
         format!("http://{}", self.config.http_addr())
     }
 
+    /// The consul binary the agent runs, for driving Consul's own CLI.
+    pub fn binary(&self) -> &std::path::Path {
+        &self.bin
+    }
+
+    /// The agent's node name.
     pub fn node_name(&self) -> &str {
         &self.config.node
     }

@@ -46,6 +46,9 @@ pub use courier_core::{
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
+#[cfg(feature = "consul")]
+pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
+
 /// Turns a trait into a courier service.
 ///
 /// Every method is an `async fn` taking `&self` and any number of serializable

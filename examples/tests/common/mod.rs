@@ -15,9 +15,16 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `greeter-server` named `instance`, and waits until it serves.
+    #[allow(dead_code, reason = "not every test binary starts servers without a registry")]
     pub(crate) fn start(instance: &str) -> Self {
+        Self::start_with(instance, &[])
+    }
+
+    /// Starts `greeter-server` named `instance` with more environment variables.
+    pub(crate) fn start_with(instance: &str, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_greeter-server"))
             .env("COURIER_INSTANCE", instance)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn greeter-server");
@@ -32,6 +39,15 @@ impl ServerProcess {
         });
         let url = receiver.recv_timeout(Duration::from_secs(30)).expect("greeter-server prints its URL within 30 s");
         Self { child, url }
+    }
+}
+
+impl ServerProcess {
+    /// Kills the process at once, as a crash or `kill -9` would.
+    #[allow(dead_code, reason = "not every test binary kills servers")]
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

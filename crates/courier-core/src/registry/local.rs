@@ -130,10 +130,13 @@ impl ComponentRegistry for LocalRegistry {
 
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
         let mut watches = self.watches.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        watches
+        let mut receiver = watches
             .entry((component.to_owned(), channel))
             .or_insert_with(|| watch::Sender::new(Instances::from([])))
-            .subscribe()
+            .subscribe();
+        // What this registry holds is already the answer.
+        receiver.mark_changed();
+        receiver
     }
 }
 
@@ -147,6 +150,7 @@ mod tests {
             instance_id: id.into(),
             url: format!("http://{id}"),
             channels: vec![ChannelKind::DispatchJson],
+            health_url: None,
         }
     }
 
@@ -154,6 +158,7 @@ mod tests {
     async fn a_watch_sees_instances_come_and_go() {
         let registry = LocalRegistry::new();
         let mut watch = registry.watch("greeter", ChannelKind::DispatchJson);
+        assert!(watch.has_changed().expect("registry alive"), "the answer is known at once");
         assert!(watch.borrow_and_update().is_empty());
 
         registry.register(&registration("a")).await.expect("register a");

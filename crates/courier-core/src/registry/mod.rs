@@ -37,6 +37,8 @@ pub struct Registration {
     pub url: String,
     /// The channels the component answers on.
     pub channels: Vec<ChannelKind>,
+    /// Where a health checker can ask whether the instance is well: `http://host:port/health`.
+    pub health_url: Option<String>,
 }
 
 impl Registration {
@@ -60,5 +62,24 @@ pub trait ComponentRegistry: Send + Sync + fmt::Debug + 'static {
 
     /// The live instances of a component on a channel, kept current for as long as the
     /// receiver lives. When the registry cannot be reached, the last known instances stay.
+    ///
+    /// A registry that already knows the answer marks the receiver changed; one that
+    /// must ask first sends its first answer even when it is empty, so callers can tell
+    /// "none yet" from "none".
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances>;
+}
+
+#[async_trait::async_trait]
+impl<R: ComponentRegistry + ?Sized> ComponentRegistry for Arc<R> {
+    async fn register(&self, registration: &Registration) -> Result<(), ServiceError> {
+        (**self).register(registration).await
+    }
+
+    async fn deregister(&self, registration: &Registration) -> Result<(), ServiceError> {
+        (**self).deregister(registration).await
+    }
+
+    fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
+        (**self).watch(component, channel)
+    }
 }

@@ -1,0 +1,19 @@
+//! [`ConsulRegistry`]: courier components register with Consul when their server starts,
+//! and proxies follow the live instances Consul reports — all through Consul's HTTP API.
+//!
+//! ```no_run
+//! use courier_consul::ConsulRegistry;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN, as Consul's own tools read them.
+//! let consul = ConsulRegistry::from_env()?;
+//! // or: ConsulRegistry::builder().address("http://10.0.0.2:8500").token("...").build()?
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod config;
+mod registry;
+mod watch;
+
+pub use config::ConsulRegistryBuilder;
+pub use registry::ConsulRegistry;

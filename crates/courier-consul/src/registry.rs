@@ -1,0 +1,154 @@
+use crate::{
+    api::{duration, ConsulApi, HttpCheck, ServiceRegistration},
+    watch::{follow, ComponentWatch},
+    ConsulRegistryBuilder,
+};
+use courier_core::{ChannelKind, ComponentRegistry, Instances, Registration, ServiceError};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+use tokio::{sync::watch, task::JoinHandle};
+
+/// The prefix of the `Meta` keys that hold a channel's URL: `channel-dispatch-json`.
+pub(crate) const CHANNEL_META_PREFIX: &str = "channel-";
+
+/// A [`ComponentRegistry`] on Consul: servers register their components with the local
+/// agent, with an HTTP health check on the server's health endpoint; proxies follow the
+/// passing instances through blocking queries. Clones share everything.
+///
+/// While Consul is unreachable, proxies keep the last instances they knew; a server
+/// whose agent forgot it (an agent restarted in dev mode comes back empty) registers
+/// again on its own.
+#[derive(Clone)]
+pub struct ConsulRegistry {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api: ConsulApi,
+    pub(crate) config: ConsulRegistryBuilder,
+    /// Keeps each registered instance known to the agent, by instance ID.
+    resyncs: Mutex<HashMap<String, JoinHandle<()>>>,
+    /// The live watches, by component.
+    pub(crate) watches: Mutex<HashMap<String, Arc<ComponentWatch>>>,
+}
+
+impl fmt::Debug for ConsulRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsulRegistry").field("address", &self.inner.api.address()).finish_non_exhaustive()
+    }
+}
+
+impl ConsulRegistry {
+    /// Configures a registry.
+    pub fn builder() -> ConsulRegistryBuilder {
+        ConsulRegistryBuilder::default()
+    }
+
+    /// A registry configured from `CONSUL_HTTP_ADDR` and `CONSUL_HTTP_TOKEN`.
+    pub fn from_env() -> Result<Self, ServiceError> {
+        ConsulRegistryBuilder::from_env().build()
+    }
+
+    pub(crate) fn new(api: ConsulApi, config: ConsulRegistryBuilder) -> Self {
+        Self { inner: Arc::new(Inner { api, config, resyncs: Mutex::default(), watches: Mutex::default() }) }
+    }
+
+    fn service_registration(&self, registration: &Registration) -> Result<ServiceRegistration, ServiceError> {
+        let config = &self.inner.config;
+        let url = reqwest::Url::parse(&registration.url)
+            .map_err(|error| ServiceError::bad_request(format!("`{}` is not a URL: {error}", registration.url)))?;
+        let address = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+        let port = url.port_or_known_default().unwrap_or_default();
+        let meta = registration
+            .channels
+            .iter()
+            .map(|channel| (format!("{CHANNEL_META_PREFIX}{}", channel.name()), registration.url.clone()))
+            .collect();
+        Ok(ServiceRegistration {
+            id: registration.instance_id.clone(),
+            name: registration.component.clone(),
+            tags: config.tags.clone(),
+            address,
+            port,
+            meta,
+            check: registration.health_url.as_ref().map(|health| HttpCheck {
+                http: health.clone(),
+                interval: duration(config.check_interval),
+                timeout: duration(config.check_timeout),
+                // The server serves before it registers, so it starts healthy.
+                status: "passing",
+                deregister_critical_service_after: duration(config.deregister_critical_after),
+            }),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ComponentRegistry for ConsulRegistry {
+    async fn register(&self, registration: &Registration) -> Result<(), ServiceError> {
+        let service = self.service_registration(registration)?;
+        self.inner.api.register(&service).await?;
+        tracing::info!(id = %service.id, consul = %self.inner.api.address(), "registered with Consul");
+        let resync = tokio::spawn(resync(self.inner.api.clone(), service, self.inner.config.resync_interval));
+        if let Some(previous) = self
+            .inner
+            .resyncs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(registration.instance_id.clone(), resync)
+        {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    async fn deregister(&self, registration: &Registration) -> Result<(), ServiceError> {
+        if let Some(resync) =
+            self.inner.resyncs.lock().unwrap_or_else(PoisonError::into_inner).remove(&registration.instance_id)
+        {
+            resync.abort();
+        }
+        self.inner.api.deregister(&registration.instance_id).await?;
+        tracing::info!(id = %registration.instance_id, "deregistered from Consul");
+        Ok(())
+    }
+
+    fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
+        let mut watches = self.inner.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(existing) = watches.get(component) {
+            return existing.subscribe(channel);
+        }
+        let created = Arc::new(ComponentWatch::new());
+        let receiver = created.subscribe(channel);
+        watches.insert(component.to_owned(), Arc::clone(&created));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(follow(Arc::clone(&self.inner), component.to_owned(), created));
+            }
+            Err(_) => tracing::error!(component, "Consul watches need a tokio runtime; this one will stay empty"),
+        }
+        receiver
+    }
+}
+
+/// Registers the instance again whenever the agent has forgotten it.
+async fn resync(api: ConsulApi, service: ServiceRegistration, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match api.knows(&service.id).await {
+            Ok(true) => {}
+            Ok(false) => match api.register(&service).await {
+                Ok(()) => tracing::info!(id = %service.id, "registered with Consul again: the agent had forgotten it"),
+                Err(error) => tracing::warn!(id = %service.id, %error, "cannot register with Consul again"),
+            },
+            Err(error) => tracing::debug!(id = %service.id, %error, "cannot check the registration"),
+        }
+    }
+}
