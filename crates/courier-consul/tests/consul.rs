@@ -185,3 +185,57 @@ async fn consul_s_own_tools_read_the_registration() {
     assert_eq!(catalog[0]["ServiceMeta"]["channel-dispatch-msgpack"], server.url());
     server.shutdown().await.expect("clean shutdown");
 }
+
+/// A service of its own, so the components below never answer for `Greeter`.
+#[service(name = "consul-lifecycle-probe")]
+trait Probe {
+    async fn ping(&self) -> Result<(), ServiceError>;
+}
+
+#[derive(Default)]
+struct Pong;
+
+#[implementation]
+impl Probe for Pong {
+    async fn ping(&self) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+#[component(name = "consul-lifecycle-ready", services = [Probe])]
+struct Ready;
+
+#[component(name = "consul-lifecycle-broken", services = [Probe], startup = Self::fail)]
+struct Broken;
+
+impl Broken {
+    async fn fail(&self) -> Result<(), ServiceError> {
+        Err(ServiceError::unavailable("the database is unreachable"))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_startup_hook_registers_nothing_with_consul() {
+    let Some(agent) = ConsulAgent::start().await else { return };
+    let error = Server::builder()
+        .registry(registry(&agent, None))
+        .component(Ready)
+        .component(Broken)
+        .start()
+        .await
+        .expect_err("the broken component's startup hook fails");
+    assert!(matches!(error, ServerError::Hook { component: "consul-lifecycle-broken", stage: "start", .. }), "{error}");
+
+    let services: Value = reqwest::get(format!("{}/v1/agent/services", agent.http_url()))
+        .await
+        .expect("Consul answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(services, serde_json::json!({}), "the agent knows no service");
+    for component in ["consul-lifecycle-ready", "consul-lifecycle-broken"] {
+        let url = format!("{}/v1/health/service/{component}", agent.http_url());
+        let entries: Vec<Value> = reqwest::get(url).await.expect("Consul answers").json().await.expect("JSON");
+        assert!(entries.is_empty(), "{component}: {entries:?}");
+    }
+}

@@ -121,7 +121,8 @@ impl ServerBuilder {
         self
     }
 
-    /// How long shutdown waits for in-flight calls. Default: 10 s.
+    /// How long shutdown waits for in-flight calls; those still running then are cut
+    /// off. Default: 10 s.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
         self

@@ -120,9 +120,9 @@ impl Server {
     }
 
     /// Stops gracefully: deregisters every component, so clients stop sending calls;
-    /// stops accepting connections and lets in-flight calls finish (up to the drain
-    /// timeout); then runs the shutdown hooks in reverse order. Calling it again does
-    /// nothing.
+    /// stops accepting connections and lets in-flight calls finish for up to the drain
+    /// timeout, cutting off those still running then; then runs the shutdown hooks in
+    /// reverse order. Calling it again does nothing.
     pub async fn shutdown(&mut self) -> Result<(), ServerError> {
         let mut first_error = None;
         for running in self.components.iter_mut().filter(|running| running.registered) {
