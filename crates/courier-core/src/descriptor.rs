@@ -38,6 +38,9 @@ pub struct ComponentDescriptor {
     pub services: &'static [&'static ServiceDescriptor],
     /// The channels it can be reached on.
     pub channels: &'static [ChannelKind],
+    /// Its own health endpoint, reporting the checks of its services and the server's;
+    /// `None` for the server's `/health`, which reports every check.
+    pub health: Option<&'static str>,
 }
 
 impl ComponentDescriptor {

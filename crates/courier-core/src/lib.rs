@@ -1,6 +1,7 @@
 //! The parts of courier that both sides of a call share: service and component
 //! descriptors, errors, codecs, the [`Channel`] seam, URL selectors and the
-//! [`ComponentRegistry`] with its in-process default, [`LocalRegistry`].
+//! [`ComponentRegistry`] with its in-process default, [`LocalRegistry`], and the
+//! [`HealthManager`] that runs health checks.
 //!
 //! Users depend on the `courier` facade, which re-exports what they need.
 
@@ -9,6 +10,7 @@ mod codec;
 mod component;
 mod descriptor;
 mod error;
+mod health;
 mod local;
 mod registry;
 mod selector;
@@ -19,6 +21,10 @@ pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
 pub use component::{Component, ComponentEntry, ComponentStatus};
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
 pub use error::{ErrorCode, ServiceError};
+pub use health::{
+    CheckOptions, CheckOutcome, CheckReport, CheckResult, HealthCheck, HealthChecks, HealthManager, HealthReport,
+    HealthStatus,
+};
 pub use local::{local_service, publish_local, withdraw_local};
 pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
 pub use selector::{First, RoundRobin, Selection, UrlSelector};
@@ -34,15 +40,16 @@ pub mod __private {
     pub use serde;
 
     pub use bytes::Bytes;
-    pub use std::sync::Arc;
+    pub use std::{sync::Arc, time::Duration, vec::Vec};
 
     pub use crate::channel::{invoke, Call, Channel};
     pub use crate::codec::Format;
     pub use crate::component::{Component, ComponentEntry};
     pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
+    pub use crate::health::{CheckOptions, CheckOutcome, CheckResult, HealthCheck, HealthChecks};
     pub use crate::service::{
-        assert_argument, assert_discoverable, assert_error, assert_result, bind, outcome, unknown_method, Dispatch,
-        Dispatched, Implementation, Service,
+        assert_argument, assert_discoverable, assert_error, assert_result, bind, outcome, unknown_method, ChecksOf,
+        DeclaresChecks, DeclaresNoChecks, Dispatch, Dispatched, Implementation, Service,
     };
     pub use crate::{BoxFuture, ChannelKind, ServiceError};
 }

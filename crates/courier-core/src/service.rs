@@ -1,4 +1,4 @@
-use crate::{BoxFuture, Channel, Format, ServiceDescriptor, ServiceError};
+use crate::{BoxFuture, Channel, Format, HealthCheck, HealthChecks, ServiceDescriptor, ServiceError};
 use bytes::Bytes;
 use serde::{de::DeserializeOwned, Serialize};
 use std::{any::Any, fmt, sync::Arc};
@@ -20,6 +20,12 @@ pub trait Service: Send + Sync + 'static {
 
     /// A dispatcher that decodes calls and hands them to `implementation`.
     fn dispatcher(implementation: Arc<Self>) -> Arc<dyn Dispatch>;
+
+    /// The health checks `implementation` declares with `#[health_checks]` on its type.
+    fn health_checks(implementation: &Arc<Self>) -> Vec<HealthCheck> {
+        let _ = implementation;
+        Vec::new()
+    }
 }
 
 /// What a dispatcher made of one call.
@@ -50,6 +56,8 @@ pub struct BoundService {
     pub dispatcher: Arc<dyn Dispatch>,
     /// The `Arc<dyn YourTrait>` itself, for the local channel.
     pub(crate) implementation: Arc<dyn Any + Send + Sync>,
+    /// The health checks the implementation declares.
+    pub(crate) health_checks: Vec<HealthCheck>,
 }
 
 impl fmt::Debug for BoundService {
@@ -63,6 +71,7 @@ pub fn bind<S: Service + ?Sized>(implementation: Arc<S>) -> BoundService {
     BoundService {
         descriptor: S::DESCRIPTOR,
         dispatcher: S::dispatcher(implementation.clone()),
+        health_checks: S::health_checks(&implementation),
         implementation: Arc::new(implementation),
     }
 }
@@ -71,6 +80,46 @@ impl BoundService {
     /// The implementation, if it implements `S`.
     pub fn implementation<S: Service + ?Sized>(&self) -> Option<Arc<S>> {
         self.implementation.downcast_ref::<Arc<S>>().cloned()
+    }
+
+    /// The health checks the implementation declares with `#[health_checks]`.
+    pub fn health_checks(&self) -> &[HealthCheck] {
+        &self.health_checks
+    }
+}
+
+/// An implementation, asked by `#[implementation]` for its health checks: the impl
+/// for `ChecksOf<T>` applies when `T` has `#[health_checks]`, and method resolution
+/// prefers it over the one for `&ChecksOf<T>`, which has none.
+pub struct ChecksOf<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> fmt::Debug for ChecksOf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChecksOf")
+    }
+}
+
+/// The checks of a type with `#[health_checks]`.
+pub trait DeclaresChecks {
+    /// Its checks.
+    fn declared_checks(&self) -> Vec<HealthCheck>;
+}
+
+impl<T: HealthChecks> DeclaresChecks for ChecksOf<T> {
+    fn declared_checks(&self) -> Vec<HealthCheck> {
+        self.0.health_checks()
+    }
+}
+
+/// The checks of any other type: none.
+pub trait DeclaresNoChecks {
+    /// No checks.
+    fn declared_checks(&self) -> Vec<HealthCheck>;
+}
+
+impl<T: ?Sized> DeclaresNoChecks for &ChecksOf<T> {
+    fn declared_checks(&self) -> Vec<HealthCheck> {
+        Vec::new()
     }
 }
 

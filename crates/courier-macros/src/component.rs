@@ -17,6 +17,7 @@ struct Options {
     channels: Option<Vec<LitStr>>,
     startup: Option<Path>,
     shutdown: Option<Path>,
+    health: Option<LitStr>,
 }
 
 impl Options {
@@ -38,9 +39,12 @@ impl Options {
                 options.startup = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("shutdown") {
                 options.shutdown = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("health") {
+                options.health = Some(health_path(meta.value()?.parse()?)?);
             } else {
                 return Err(meta.error(
-                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup` or `shutdown`",
+                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown` \
+                     or `health`",
                 ));
             }
             Ok(())
@@ -48,6 +52,21 @@ impl Options {
         syn::parse::Parser::parse2(parser, attr)?;
         Ok(options)
     }
+}
+
+/// A path of its own for the component's health endpoint, clear of courier's routes.
+fn health_path(path: LitStr) -> syn::Result<LitStr> {
+    let value = path.value();
+    let reserved = value == "/metrics" || value == "/invoke" || value.starts_with("/invoke/");
+    if !value.starts_with('/') || value.len() < 2 || value.contains(|c: char| c.is_whitespace() || c == '{') || reserved
+    {
+        return Err(syn::Error::new(
+            path.span(),
+            "`health` is the path of the component's health endpoint, such as \"/orders/health\"; \
+             it starts with `/`, and `/invoke/...` and `/metrics` are courier's own",
+        ));
+    }
+    Ok(path)
 }
 
 fn path_of(expr: Expr) -> syn::Result<Path> {
@@ -98,6 +117,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         }
     });
+    let health = match &options.health {
+        Some(path) => quote!(::core::option::Option::Some(#path)),
+        None => quote!(::core::option::Option::None),
+    };
     // Only a unit struct can be built without the user's help.
     let create = match item.fields {
         Fields::Unit => quote!(::core::option::Option::Some(|| ::std::boxed::Box::new(#ident))),
@@ -116,6 +139,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     name: #name,
                     services: &[#(<dyn #services as __courier::Service>::DESCRIPTOR),*],
                     channels: #channels,
+                    health: #health,
                 };
             }
 

@@ -2,6 +2,7 @@
 
 mod boxed;
 mod component;
+mod health;
 mod implementation;
 mod naming;
 mod service;
@@ -24,6 +25,20 @@ pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn implementation(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(implementation::expand(attr.into(), item.into()))
+}
+
+/// Makes the `#[health_check]` methods of an `impl` block the type's health checks.
+/// Documented in the `courier` crate.
+#[proc_macro_attribute]
+pub fn health_checks(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(health::expand(attr.into(), item.into()))
+}
+
+/// Marks a health check method inside a `#[health_checks]` block. Documented in the
+/// `courier` crate.
+#[proc_macro_attribute]
+pub fn health_check(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(health::expand_lone(item.into()))
 }
 
 fn expand(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {

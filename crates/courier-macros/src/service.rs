@@ -196,6 +196,10 @@ impl ToTokens for Service {
                     fn dispatcher(implementation: __courier::Arc<Self>) -> __courier::Arc<dyn __courier::Dispatch> {
                         __courier::Arc::new(Dispatcher { implementation })
                     }
+
+                    fn health_checks(implementation: &__courier::Arc<Self>) -> __courier::Vec<__courier::HealthCheck> {
+                        <dyn #ident as #ident>::__courier_health_checks(::core::clone::Clone::clone(implementation))
+                    }
                 }
             };
         });
@@ -214,6 +218,15 @@ impl Service {
                 function.sig = boxed::signature(&function.sig);
             }
         }
+        // `#[implementation]` overrides it with the implementing type's health checks.
+        item.items.push(parse_quote! {
+            #[doc(hidden)]
+            fn __courier_health_checks(
+                self: ::std::sync::Arc<Self>,
+            ) -> ::std::vec::Vec<::courier::__private::HealthCheck> {
+                ::std::vec::Vec::new()
+            }
+        });
         item.into_token_stream()
     }
 

@@ -1,18 +1,16 @@
 use crate::{
+    health,
     invoke::{self, DispatchTable, PREFIX},
     serve::Serving,
     server::{Running, Server},
     ServerError,
 };
-use axum::{
-    routing::{any, get},
-    Json, Router,
-};
+use axum::{routing::any, Router};
 use courier_core::{
-    publish_local, BoundService, ChannelKind, Component, ComponentEntry, ComponentRegistry, Implementation,
-    LocalRegistry, Registration, Service,
+    publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry,
+    HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
 };
-use std::{collections::HashMap, fmt, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
 type RouterChange = Box<dyn FnOnce(Router) -> Router + Send>;
@@ -31,6 +29,7 @@ pub struct ServerBuilder {
     max_header_bytes: usize,
     drain_timeout: Duration,
     router_changes: Vec<RouterChange>,
+    health_checks: Vec<HealthCheck>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -57,6 +56,7 @@ impl Default for ServerBuilder {
             max_header_bytes: 64 * 1024,
             drain_timeout: Duration::from_secs(10),
             router_changes: Vec::new(),
+            health_checks: Vec::new(),
         }
     }
 }
@@ -128,6 +128,47 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a health check of the server's own, which every health endpoint reports.
+    ///
+    /// The check gets a [`CheckResult`] at OK, changes it if something is wrong, and
+    /// hands it back. Checks of service implementations need no call: a server finds
+    /// those declared with `#[health_checks]` on the types it serves.
+    ///
+    /// ```no_run
+    /// # use courier_server::Server;
+    /// use courier_core::CheckOptions;
+    /// use std::time::Duration;
+    /// # async fn run() -> Result<(), courier_server::ServerError> {
+    /// let options = CheckOptions::new().cache(Duration::from_secs(10)).fail_if_slower_than(Duration::from_secs(1));
+    /// let server = Server::builder()
+    ///     .health_check("disk", options, |mut result| async move {
+    ///         let free_bytes: u64 = 12 << 30; // measured, in real life
+    ///         if free_bytes < 1 << 30 {
+    ///             result.warning(format!("{free_bytes} bytes free"));
+    ///         }
+    ///         result
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn health_check<F, Fut>(mut self, name: impl Into<String>, options: CheckOptions, check: F) -> Self
+    where
+        F: Fn(CheckResult) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        self.health_checks.push(HealthCheck::new(name, options, check));
+        self
+    }
+
+    /// Adds the health checks a type declares with `#[health_checks]`, for state that is
+    /// not a service implementation the server serves (whose checks are found without
+    /// this): a connection pool, a cache.
+    pub fn health_checks<T: HealthChecks>(mut self, checks: &Arc<T>) -> Self {
+        self.health_checks.extend(checks.health_checks());
+        self
+    }
+
     /// Serves these routes beside courier's.
     pub fn routes(mut self, routes: Router) -> Self {
         self.router_changes.push(Box::new(move |router| router.merge(routes)));
@@ -164,11 +205,20 @@ impl ServerBuilder {
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
         let mut table = DispatchTable::new(self.max_body_bytes);
+        let mut health = HealthManager::new();
+        self.health_checks.drain(..).for_each(|check| health.add(check));
+        let mut checked = Vec::new();
         let mut registrations = Vec::new();
         for component in &self.components {
             let descriptor = component.descriptor();
             for service in descriptor.services {
                 table.add(descriptor, &bound[service.name]);
+                if !checked.contains(&service.name) {
+                    checked.push(service.name);
+                    for check in bound[service.name].health_checks() {
+                        health.add_for_service(service.name, check.clone());
+                    }
+                }
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
@@ -187,13 +237,14 @@ impl ServerBuilder {
                     .filter(|channel| *channel != ChannelKind::Local)
                     .filter(|channel| self.channels.as_ref().is_none_or(|allowed| allowed.contains(channel)))
                     .collect(),
-                health_url: Some(format!("{url}{HEALTH_PATH}")),
+                health_url: Some(format!("{url}{}", health::path(descriptor))),
             });
         }
+        let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
         let mut router = Router::new()
             .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
-            .route(HEALTH_PATH, get(health))
             .with_state(Arc::new(table))
+            .merge(health::routes(&health, &descriptors))
             .fallback(invoke::not_found);
         for change in self.router_changes {
             router = change(router);
@@ -205,8 +256,15 @@ impl ServerBuilder {
             .zip(registrations)
             .map(|(component, registration)| Running::new(component, registration))
             .collect();
-        let mut server =
-            Server::new(local_addr, url, self.registry, running, bound.into_values().collect(), self.drain_timeout);
+        let mut server = Server::new(
+            local_addr,
+            url,
+            self.registry,
+            running,
+            bound.into_values().collect(),
+            self.drain_timeout,
+            health,
+        );
         server.start_components().await?;
         server.serving = Some(Serving::spawn(listener, router, self.max_header_bytes));
         server.bound.iter().for_each(publish_local);
@@ -259,14 +317,6 @@ impl ServerBuilder {
         }
         Ok(bound)
     }
-}
-
-/// Where health checkers ask whether the server is well.
-const HEALTH_PATH: &str = "/health";
-
-/// Answers while the server takes calls; a stopped server does not answer at all.
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// `host:port` as other processes should dial it.

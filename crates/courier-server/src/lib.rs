@@ -1,9 +1,10 @@
 //! The host of courier components: one axum server per process that serves the
-//! dispatch endpoint of every component it runs, registers them, and drains them on
-//! shutdown.
+//! dispatch endpoint of every component it runs and their health endpoints, registers
+//! them, and drains them on shutdown.
 
 mod builder;
 mod error;
+mod health;
 mod invoke;
 mod serve;
 mod server;

@@ -1,5 +1,8 @@
 use crate::{serve::Serving, ServerBuilder, ServerError};
-use courier_core::{withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, Registration};
+use courier_core::{
+    withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager, HealthReport,
+    Registration,
+};
 use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 
 /// A running courier server: serves its components' dispatch endpoints and keeps them
@@ -21,6 +24,7 @@ pub struct Server {
     pub(crate) bound: Vec<BoundService>,
     pub(crate) serving: Option<Serving>,
     drain_timeout: Duration,
+    health: HealthManager,
 }
 
 /// A component with its registration and where it is in its life.
@@ -59,8 +63,9 @@ impl Server {
         components: Vec<Running>,
         bound: Vec<BoundService>,
         drain_timeout: Duration,
+        health: HealthManager,
     ) -> Self {
-        Self { local_addr, url, registry, components, bound, serving: None, drain_timeout }
+        Self { local_addr, url, registry, components, bound, serving: None, drain_timeout, health }
     }
 
     /// The address the server listens on, with the real port when bound to port 0.
@@ -76,6 +81,12 @@ impl Server {
     /// The status of the component with this name, if the server runs it.
     pub fn status(&self, component: &str) -> Option<ComponentStatus> {
         self.components.iter().find(|running| running.registration.component == component).map(|running| running.status)
+    }
+
+    /// Runs the server's health checks (those whose cached result has expired) and
+    /// reports, as `GET /health` does.
+    pub async fn health(&self) -> HealthReport {
+        self.health.report().await
     }
 
     pub(crate) fn component_names(&self) -> Vec<&str> {

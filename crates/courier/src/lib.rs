@@ -40,8 +40,9 @@
 
 pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use courier_core::{
-    BoxFuture, Call, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentStatus,
-    ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
+    BoxFuture, Call, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
+    ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
+    HealthReport, HealthStatus, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
     Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
@@ -67,10 +68,20 @@ pub use courier_macros::service;
 /// Declares a component: a named bundle of services, deployed and registered together.
 ///
 /// `#[component(name = "greeter", services = [Greeter, Admin], channels = ["dispatch-msgpack"],
-/// startup = Self::open, shutdown = Self::close)]` on a struct. Every option but
-/// `services` is optional: the name defaults to the struct name in kebab-case, the
-/// channels to every remote channel, and the hooks (`async fn(&self) -> Result<(),
-/// ServiceError>`) to nothing. A unit struct can be found by [`ServerBuilder::discover`].
+/// startup = Self::open, shutdown = Self::close, health = "/greeter/health")]` on a struct.
+/// Every option but `services` is optional: the name defaults to the struct name in
+/// kebab-case, the channels to every remote channel, and the hooks (`async fn(&self) ->
+/// Result<(), ServiceError>`) to nothing. A unit struct can be found by
+/// [`ServerBuilder::discover`].
+///
+/// The startup hooks run in order before anything is registered; one that fails fails
+/// [`ServerBuilder::start`] with its error, and nothing is registered. Shutdown
+/// deregisters, drains in-flight calls, then runs the shutdown hooks in reverse order.
+///
+/// `health` gives the component a health endpoint of its own, which reports the checks
+/// of its services' implementations and the server's own checks, and which the
+/// registry's health check (Consul's) asks. Without it, the component's health is the
+/// server's `/health`, which reports every check. See [`health_checks`].
 pub use courier_macros::component;
 
 /// Marks `impl YourService for YourType`: makes it object-safe, and registers it so a
@@ -80,11 +91,89 @@ pub use courier_macros::component;
 /// instance to [`ServerBuilder::service`] instead.
 pub use courier_macros::implementation;
 
+/// Makes the `#[health_check]` methods of an `impl` block the type's health checks.
+///
+/// A server runs the checks of every implementation it serves (and those given to
+/// [`ServerBuilder::health_checks`]) on each probe of a health endpoint, all at once,
+/// and answers with a [`HealthReport`] as JSON: 200 when the worst check is OK or
+/// WARNING, 503 when it is ERROR, so an instance whose check fails leaves Consul's
+/// passing set, and proxies stop calling it.
+///
+/// A check is an `async fn` taking `&self` and, optionally, a `&mut` [`CheckResult`],
+/// which starts at OK; it returns `()` or `Result<(), E>` with `E: Display`, where an
+/// `Err` makes the check an ERROR with the error as its details.
+///
+/// `#[health_check]` options, all optional:
+/// - `name = "..."`: the name in the report; default: the method's name.
+/// - `cache = "10s"`: reuse the last result for that long, so however often the
+///   endpoint is probed the check runs at most once per period; default: no cache.
+/// - `fail_if_slower_than = "1s"`: a check still running after that long is cut off and
+///   reports ERROR with the time it took; without it, checks are cut off after
+///   5 s all the same, so a hanging check cannot hang the endpoint.
+///
+/// Durations are a number and a unit: `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`).
+///
+/// ```
+/// use courier::prelude::*;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// #[service]
+/// pub trait Orders {
+///     async fn count(&self) -> Result<u64, ServiceError>;
+/// }
+///
+/// #[component(services = [Orders], health = "/orders/health")]
+/// pub struct OrdersComponent;
+///
+/// #[derive(Default)]
+/// struct Book {
+///     backlog: AtomicU64,
+/// }
+///
+/// #[implementation]
+/// impl Orders for Book {
+///     async fn count(&self) -> Result<u64, ServiceError> {
+///         Ok(self.backlog.load(Ordering::Relaxed))
+///     }
+/// }
+///
+/// #[health_checks]
+/// impl Book {
+///     #[health_check(cache = "10s", fail_if_slower_than = "1s")]
+///     async fn backlog(&self, result: &mut CheckResult) {
+///         match self.backlog.load(Ordering::Relaxed) {
+///             0..1000 => {}
+///             n @ 1000..10_000 => result.warning(format!("{n} orders waiting")),
+///             n => result.error(format!("{n} orders waiting")),
+///         }
+///     }
+///
+///     #[health_check(name = "ledger")]
+///     async fn ledger_reachable(&self) -> Result<(), std::io::Error> {
+///         Ok(()) // `?` on a failing call makes it an ERROR with the error's text
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut server = Server::builder().registry(LocalRegistry::new()).component(OrdersComponent).start().await?;
+/// let report = server.health().await;
+/// assert_eq!(report.status, HealthStatus::Ok);
+/// assert_eq!(report.checks.iter().map(|check| check.name.as_str()).collect::<Vec<_>>(), ["backlog", "ledger"]);
+/// server.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub use courier_macros::health_checks;
+
+/// Marks a health check method inside a [`health_checks`] block, with its options.
+pub use courier_macros::health_check;
+
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, implementation, service, ChannelKind, ComponentRegistry, LocalRegistry, Selection, Server,
-        ServiceError, ServiceManager,
+        component, health_check, health_checks, implementation, service, ChannelKind, CheckResult, ComponentRegistry,
+        HealthStatus, LocalRegistry, Selection, Server, ServiceError, ServiceManager,
     };
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;
