@@ -246,7 +246,7 @@ async fn a_call_that_outlasts_the_drain_deadline_is_cut_off_before_the_hooks_run
         .start()
         .await
         .expect("server starts");
-    let gate = ServiceManager::new(registry).get::<dyn Gate>().expect("proxy");
+    let gate = ServiceManager::new(registry).proxy::<dyn Gate>().component("lifecycle-first").build().expect("proxy");
     let call = tokio::spawn(async move { gate.pass().await });
     wait_until(DEADLINE, "the call is in flight", || async { events.contains("call started") }).await;
 
