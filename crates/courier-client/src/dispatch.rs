@@ -1,7 +1,7 @@
 use bytes::Bytes;
 use courier_core::{
-    BoxFuture, Call, Channel, ChannelKind, ErrorCode, Format, Instances, Outcome, Reply, ServiceDescriptor,
-    ServiceError, UrlSelector,
+    telemetry, BoxFuture, Call, Channel, ChannelKind, ErrorCode, Format, Instances, Outcome, Reply, ServiceDescriptor,
+    ServiceError, TraceContext, UrlSelector,
 };
 use http::{header, HeaderValue};
 use std::{fmt, sync::Arc, time::Duration};
@@ -82,21 +82,23 @@ impl DispatchChannel {
                 ChannelKind::for_format(self.format)
             ))
         })?;
+        tracing::Span::current().record("instance", instance.id.as_str());
+        telemetry::selected(&self.component, ChannelKind::for_format(self.format), &instance.id);
         Ok(format!("{}{}", instance.url, self.paths[method]))
     }
 
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
         let url = self.url(call.method.index).await?;
         let body = call.arguments.encode(self.format)?;
-        let response = self
+        let mut request = self
             .client
             .post(&url)
             .header(header::CONTENT_TYPE, self.content_type.clone())
-            .header(header::ACCEPT, self.content_type.clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| transport(&url, &error))?;
+            .header(header::ACCEPT, self.content_type.clone());
+        if let Some(context) = TraceContext::current() {
+            request = request.header(TraceContext::HEADER, context.to_string());
+        }
+        let response = request.body(body).send().await.map_err(|error| transport(&url, &error))?;
         let status = response.status();
         let method_error = response.headers().contains_key(ERROR_HEADER);
         let format = response

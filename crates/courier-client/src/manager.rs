@@ -1,4 +1,4 @@
-use crate::DispatchChannel;
+use crate::{observed::Observed, DispatchChannel};
 use courier_core::{
     local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service, ServiceError,
     UrlSelector,
@@ -193,6 +193,6 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
             manager.registry.watch(&component, self.channel),
             self.selector.unwrap_or_else(|| manager.selection.selector()),
         );
-        Ok(S::proxy(Arc::new(channel)))
+        Ok(S::proxy(Arc::new(Observed::new(channel, self.channel))))
     }
 }

@@ -63,7 +63,8 @@ impl ErrorCode {
         }
     }
 
-    const fn as_str(self) -> &'static str {
+    /// The code as the wire spells it: `not_found`, `bad_request`, ...
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",

@@ -15,6 +15,8 @@ mod local;
 mod registry;
 mod selector;
 mod service;
+pub mod telemetry;
+mod trace;
 
 pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
@@ -29,6 +31,7 @@ pub use local::{local_service, publish_local, withdraw_local};
 pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
 pub use selector::{First, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
+pub use trace::TraceContext;
 
 /// A boxed, `Send` future: what trait methods return so they stay object-safe.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -1,6 +1,8 @@
 use crate::{
     health,
     invoke::{self, DispatchTable, PREFIX},
+    metrics,
+    observe::{Endpoints, ObserveLayer},
     serve::Serving,
     server::{Running, Server},
     ServerError,
@@ -208,11 +210,15 @@ impl ServerBuilder {
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
+        let mut endpoints = Endpoints::default();
         let mut registrations = Vec::new();
         for component in &self.components {
             let descriptor = component.descriptor();
+            let instance_id =
+                format!("{}-{}-{}-{}", descriptor.name, local_addr.ip(), local_addr.port(), std::process::id());
             for service in descriptor.services {
                 table.add(descriptor, &bound[service.name]);
+                endpoints.add(descriptor, service, &instance_id);
                 if !checked.contains(&service.name) {
                     checked.push(service.name);
                     for check in bound[service.name].health_checks() {
@@ -222,13 +228,7 @@ impl ServerBuilder {
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
-                instance_id: format!(
-                    "{}-{}-{}-{}",
-                    descriptor.name,
-                    local_addr.ip(),
-                    local_addr.port(),
-                    std::process::id()
-                ),
+                instance_id,
                 url: url.clone(),
                 channels: descriptor
                     .channels
@@ -242,9 +242,10 @@ impl ServerBuilder {
         }
         let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
         let mut router = Router::new()
-            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
+            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(ObserveLayer::new(endpoints)))
             .with_state(Arc::new(table))
             .merge(health::routes(&health, &descriptors))
+            .merge(metrics::routes())
             .fallback(invoke::not_found);
         for change in self.router_changes {
             router = change(router);

@@ -1,11 +1,14 @@
 //! The host of courier components: one axum server per process that serves the
-//! dispatch endpoint of every component it runs and their health endpoints, registers
-//! them, and drains them on shutdown.
+//! dispatch endpoint of every component it runs, their health endpoints and the
+//! process's metrics, registers them, and drains them on shutdown. Every call it
+//! answers gets a `tracing` span that continues the caller's W3C trace context.
 
 mod builder;
 mod error;
 mod health;
 mod invoke;
+mod metrics;
+mod observe;
 mod serve;
 mod server;
 

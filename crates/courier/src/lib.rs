@@ -43,7 +43,7 @@ pub use courier_core::{
     BoxFuture, Call, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
     ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
     HealthReport, HealthStatus, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
-    Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
+    Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, TraceContext, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
