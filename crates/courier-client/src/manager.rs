@@ -173,6 +173,12 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 ))
             });
         };
+        if self.channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
+            return Err(ServiceError::new(
+                courier_core::ErrorCode::UnsupportedMediaType,
+                format!("service `{}` is not declared for protobuf: use #[service(protobuf)]", service.name),
+            ));
+        }
         let component = match self.component {
             Some(name) => name,
             None => ComponentEntry::serving(service.name).map(|entry| entry.descriptor.name.to_owned()).ok_or_else(

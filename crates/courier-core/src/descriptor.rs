@@ -9,6 +9,8 @@ pub struct ServiceDescriptor {
     pub description: &'static str,
     /// The methods, in declaration order.
     pub methods: &'static [MethodDescriptor],
+    /// For services declared with `#[service(protobuf)]`, their `.proto` schema.
+    pub protobuf: Option<fn() -> String>,
 }
 
 impl ServiceDescriptor {

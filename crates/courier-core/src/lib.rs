@@ -10,11 +10,12 @@ mod component;
 mod descriptor;
 mod error;
 mod local;
+pub mod protobuf;
 mod registry;
 mod selector;
 mod service;
 
-pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, Outcome, Reply};
+pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
 pub use component::{Component, ComponentEntry, ComponentStatus};
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
@@ -34,15 +35,17 @@ pub mod __private {
     pub use serde;
 
     pub use bytes::Bytes;
+    pub use prost;
     pub use std::sync::Arc;
 
-    pub use crate::channel::{invoke, Call, Channel};
+    pub use crate::channel::{invoke, Arguments, Call, Channel, MethodCodec};
     pub use crate::codec::Format;
     pub use crate::component::{Component, ComponentEntry};
     pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
+    pub use crate::protobuf::{decode_message, ProtoElement, ProtoField, ProtoMessage, Schema};
     pub use crate::service::{
-        assert_argument, assert_discoverable, assert_error, assert_result, bind, outcome, unknown_method, Dispatch,
-        Dispatched, Implementation, Service,
+        assert_argument, assert_discoverable, assert_error, assert_result, bind, proto_method_error, proto_outcome,
+        serde_outcome, unknown_method, Dispatch, Dispatched, Implementation, Service,
     };
     pub use crate::{BoxFuture, ChannelKind, ServiceError};
 }

@@ -143,8 +143,8 @@ impl<T: Default + Send + Sync + 'static> Discoverable for T {}
 /// Compile-time check that an implementation can be built for discovery.
 pub const fn assert_discoverable<T: Discoverable>() {}
 
-/// Encodes what a method returned.
-pub fn outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
+/// Encodes what a method returned, with serde.
+pub fn serde_outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
     let encoded = match &result {
         Ok(value) => format.encode(value),
         Err(error) => format.encode_readable(error),
@@ -160,3 +160,30 @@ pub fn outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>)
 pub fn unknown_method(service: &str, index: usize) -> ServiceError {
     ServiceError::new(crate::ErrorCode::NotFound, format!("service `{service}` has no method #{index}"))
 }
+
+/// Encodes what a method returned, in protobuf: the reply message, or `courier.Error`
+/// holding the method's error as JSON.
+pub fn proto_outcome<M: prost::Message, E: Serialize>(result: Result<M, E>) -> Dispatched {
+    match result {
+        Ok(reply) => Dispatched::Value(crate::protobuf::encode_message(&reply)),
+        Err(error) => match serde_json::to_string(&error) {
+            Ok(message) => Dispatched::MethodError(crate::protobuf::encode_message(&crate::protobuf::ErrorMessage {
+                code: METHOD_ERROR.to_owned(),
+                message,
+            })),
+            Err(error) => {
+                Dispatched::Failed(ServiceError::internal(format!("cannot encode the method's error: {error}")))
+            }
+        },
+    }
+}
+
+/// Decodes a method's own error sent by [`proto_outcome`].
+pub fn proto_method_error<E: DeserializeOwned>(body: &[u8]) -> Result<E, ServiceError> {
+    let message: crate::protobuf::ErrorMessage = crate::protobuf::decode_message(body)?;
+    serde_json::from_str(&message.message)
+        .map_err(|error| ServiceError::bad_request(format!("unreadable method error: {error}")))
+}
+
+/// The `courier.Error` code of a method's own error.
+const METHOD_ERROR: &str = "method_error";

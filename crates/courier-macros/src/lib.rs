@@ -4,6 +4,7 @@ mod boxed;
 mod component;
 mod implementation;
 mod naming;
+mod protobuf;
 mod service;
 
 use proc_macro::TokenStream;
@@ -28,4 +29,10 @@ pub fn implementation(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn expand(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
     result.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Makes a struct a protobuf message. Documented in the `courier` crate.
+#[proc_macro_derive(ProtoMessage)]
+pub fn proto_message(item: TokenStream) -> TokenStream {
+    expand(protobuf::expand_derive(item.into()))
 }

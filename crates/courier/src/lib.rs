@@ -56,8 +56,11 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 /// your own that is serializable and converts from it (so domain errors cross the wire
 /// intact, and transport faults still reach the caller).
 ///
-/// Options: `name = "..."` (default: the trait name in snake_case) and
-/// `description = "..."` (default: the trait's doc comment).
+/// Options: `name = "..."` (default: the trait name in snake_case),
+/// `description = "..."` (default: the trait's doc comment), and `protobuf`, which also
+/// serves the service on the `dispatch-protobuf` channel — every argument and result type
+/// must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto` schema:
+/// `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
 ///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
@@ -80,11 +83,33 @@ pub use courier_macros::component;
 /// instance to [`ServerBuilder::service`] instead.
 pub use courier_macros::implementation;
 
+/// Makes a struct a protobuf message, so services declared with
+/// `#[service(protobuf)]` can carry it on the `dispatch-protobuf` channel.
+///
+/// Fields are numbered from 1 in declaration order; the struct must also implement
+/// `Default` (decoding starts from it). How Rust types map is in
+/// [`protobuf`](courier_core::protobuf); a field type that does not map is a compile
+/// error that names it.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Debug, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+/// pub struct Node {
+///     pub name: String,
+///     pub children: Vec<Node>,
+///     pub parent: Option<Box<Node>>,
+/// }
+/// ```
+pub use courier_macros::ProtoMessage;
+
+pub use courier_core::protobuf;
+
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, implementation, service, ChannelKind, ComponentRegistry, LocalRegistry, Selection, Server,
-        ServiceError, ServiceManager,
+        component, implementation, service, ChannelKind, ComponentRegistry, LocalRegistry, ProtoMessage, Selection,
+        Server, ServiceError, ServiceManager,
     };
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;
