@@ -116,24 +116,35 @@ pub enum GreetingError {
 
 /// Greets people and echoes trees.
 #[service(name = "greeter", protobuf)]
+#[rest("/api")]
 pub trait Greeter {
     /// A greeting for `name`.
+    #[get("/hello/{name}")]
     async fn hello(&self, name: String) -> Result<String, ServiceError>;
 
     /// A greeting, unless the name is on the list of the refused.
+    #[post("/greet")]
     async fn greet(&self, name: String, excited: bool) -> Result<String, GreetingError>;
 
     /// The tree, unchanged.
+    #[post("/echo")]
     async fn echo(&self, tree: Node) -> Result<Node, ServiceError>;
 
     /// Which instance answered: tells load spreading apart in tests.
+    #[get("/whoami")]
     async fn whoami(&self) -> Result<String, ServiceError>;
 
     /// The sample, unchanged.
+    #[post("/inspect")]
     async fn inspect(&self, sample: Sample) -> Result<Sample, ServiceError>;
 
     /// Nothing, successfully.
+    #[delete("/ping")]
     async fn ping(&self) -> Result<(), ServiceError>;
+
+    /// The tree, with the id given and, if one is given, a new name.
+    #[patch("/trees/{id}")]
+    async fn rename(&self, id: u64, #[query] name: Option<String>, #[body] tree: Node) -> Result<Node, ServiceError>;
 }
 
 /// The component that runs [`Greeter`].
@@ -185,5 +196,9 @@ impl Greeter for Polite {
 
     async fn ping(&self) -> Result<(), ServiceError> {
         Ok(())
+    }
+
+    async fn rename(&self, id: u64, name: Option<String>, tree: Node) -> Result<Node, ServiceError> {
+        Ok(Node { id, name: name.unwrap_or(tree.name), ..tree })
     }
 }

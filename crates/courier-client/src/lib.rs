@@ -3,6 +3,10 @@
 
 mod dispatch;
 mod manager;
+mod response;
+mod rest;
+mod targets;
 
 pub use dispatch::DispatchChannel;
 pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use rest::RestChannel;

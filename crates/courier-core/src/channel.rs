@@ -14,15 +14,22 @@ pub enum ChannelKind {
     DispatchMsgpack,
     /// `POST /invoke/<component>/<service>/<method>` with a protobuf body.
     DispatchProtobuf,
+    /// The routes declared with `#[get]`, `#[post]`, ... under `#[rest("/prefix")]`, in JSON.
+    Rest,
 }
 
-const ALL: [ChannelKind; 4] =
-    [ChannelKind::Local, ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf];
+const ALL: [ChannelKind; 5] = [
+    ChannelKind::Local,
+    ChannelKind::DispatchJson,
+    ChannelKind::DispatchMsgpack,
+    ChannelKind::DispatchProtobuf,
+    ChannelKind::Rest,
+];
 
 impl ChannelKind {
     /// Every channel that crosses the network.
     pub const REMOTE: &'static [ChannelKind] =
-        &[ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf];
+        &[ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf, ChannelKind::Rest];
 
     /// The channel's name, as registries and configuration spell it.
     pub const fn name(self) -> &'static str {
@@ -31,13 +38,15 @@ impl ChannelKind {
             Self::DispatchJson => "dispatch-json",
             Self::DispatchMsgpack => "dispatch-msgpack",
             Self::DispatchProtobuf => "dispatch-protobuf",
+            Self::Rest => "rest",
         }
     }
 
-    /// The wire format of a remote channel; `None` for [`ChannelKind::Local`].
+    /// The wire format of a dispatch channel; `None` for [`ChannelKind::Local`] and
+    /// [`ChannelKind::Rest`], whose routes are not dispatched by format.
     pub const fn format(self) -> Option<Format> {
         match self {
-            Self::Local => None,
+            Self::Local | Self::Rest => None,
             Self::DispatchJson => Some(Format::Json),
             Self::DispatchMsgpack => Some(Format::MsgPack),
             Self::DispatchProtobuf => Some(Format::Protobuf),
@@ -81,6 +90,14 @@ impl FromStr for ChannelKind {
 pub trait Arguments: Send + Sync {
     /// Encodes the arguments in `format`.
     fn encode(&self, format: Format) -> Result<Vec<u8>, ServiceError>;
+
+    /// The REST request of a method that has a route.
+    fn rest(&self) -> Result<crate::rest::RestCall, ServiceError> {
+        Err(ServiceError::new(
+            crate::ErrorCode::NotFound,
+            "this method has no REST route: declare one with #[get(...)], #[post(...)], ...",
+        ))
+    }
 }
 
 /// One call as a proxy hands it to a [`Channel`].

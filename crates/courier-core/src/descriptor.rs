@@ -29,6 +29,8 @@ pub struct MethodDescriptor {
     pub index: usize,
     /// The argument names, in order, as they appear on the wire.
     pub arguments: &'static [&'static str],
+    /// The method's REST route, if it has one.
+    pub rest: Option<&'static crate::rest::RestRoute>,
 }
 
 /// What `#[component]` knows about a component.

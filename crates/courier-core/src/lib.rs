@@ -12,6 +12,7 @@ mod error;
 mod local;
 pub mod protobuf;
 mod registry;
+pub mod rest;
 mod selector;
 mod service;
 
@@ -43,6 +44,10 @@ pub mod __private {
     pub use crate::component::{Component, ComponentEntry};
     pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
     pub use crate::protobuf::{decode_message, ProtoElement, ProtoField, ProtoMessage, Schema};
+    pub use crate::rest::{
+        decode_body, decode_path, decode_query, path_segment, query_string, respond, HttpMethod, ParameterLocation,
+        RestCall, RestParameter, RestRequest, RestResponse, RestRoute,
+    };
     pub use crate::service::{
         assert_argument, assert_discoverable, assert_error, assert_result, bind, proto_method_error, proto_outcome,
         serde_outcome, unknown_method, Dispatch, Dispatched, Implementation, Service,

@@ -1,4 +1,7 @@
-use crate::{BoxFuture, Channel, Format, ServiceDescriptor, ServiceError};
+use crate::{
+    rest::{RestRequest, RestResponse},
+    BoxFuture, Channel, Format, ServiceDescriptor, ServiceError,
+};
 use bytes::Bytes;
 use serde::{de::DeserializeOwned, Serialize};
 use std::{any::Any, fmt, sync::Arc};
@@ -38,6 +41,12 @@ pub trait Dispatch: Send + Sync {
     /// Decodes `body` as the arguments of method `method`, calls it and encodes the
     /// outcome in `format`.
     fn dispatch(&self, method: usize, format: Format, body: Bytes) -> BoxFuture<'static, Dispatched>;
+
+    /// Serves method `method` on its REST route.
+    fn rest(&self, method: usize, request: RestRequest) -> BoxFuture<'static, RestResponse> {
+        let _ = (method, request);
+        Box::pin(async { RestResponse::fault(&ServiceError::new(crate::ErrorCode::NotFound, "no REST route")) })
+    }
 }
 
 /// An implementation ready to serve: its dispatcher, and the implementation itself for
@@ -187,3 +196,13 @@ pub fn proto_method_error<E: DeserializeOwned>(body: &[u8]) -> Result<E, Service
 
 /// The `courier.Error` code of a method's own error.
 const METHOD_ERROR: &str = "method_error";
+
+/// The status of a method's own error: the status of the `code` it carries, as
+/// `ServiceError` does, or 500.
+pub(crate) fn method_error_status<E: Serialize>(error: &E) -> u16 {
+    serde_json::to_value(error)
+        .ok()
+        .and_then(|value| value.get("code").cloned())
+        .and_then(|code| serde_json::from_value::<crate::ErrorCode>(code).ok())
+        .map_or(500, crate::ErrorCode::status)
+}

@@ -75,7 +75,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         .ok_or_else(|| {
                             syn::Error::new(
                                 name.span(),
-                                "unknown channel; expected \"local\", \"dispatch-json\", \"dispatch-msgpack\" or \"dispatch-protobuf\"",
+                                "unknown channel; expected \"local\", \"dispatch-json\", \"dispatch-msgpack\", \"dispatch-protobuf\" or \"rest\"",
                             )
                         })
                 })

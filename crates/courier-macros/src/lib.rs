@@ -5,6 +5,7 @@ mod component;
 mod implementation;
 mod naming;
 mod protobuf;
+mod rest;
 mod service;
 
 use proc_macro::TokenStream;

@@ -5,22 +5,24 @@ use crate::{
     boxed,
     naming::{doc_text, pascal_case, snake_case},
     protobuf::{self, is_unit, WireField},
+    rest,
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{
     parse_quote, spanned::Spanned, FnArg, GenericArgument, Ident, ItemTrait, LitStr, Pat, PathArguments, ReturnType,
-    Signature, TraitItem, Type,
+    Signature, TraitItem, TraitItemFn, Type,
 };
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let options = Options::parse(attr)?;
-    let item: ItemTrait = syn::parse2(item)?;
+    let mut item: ItemTrait = syn::parse2(item)?;
     match Service::parse(&item, options) {
         Ok(service) => Ok(service.into_token_stream()),
         // Keep the trait as written, so code using it reports only the real mistake.
         Err(error) => {
             let error = error.into_compile_error();
+            rest::strip(&mut item);
             Ok(quote!(#item #error))
         }
     }
@@ -67,6 +69,7 @@ struct Service {
 
 struct Method {
     sig: Signature,
+    rest: Option<rest::RestMethod>,
     arguments: Vec<(Ident, Type)>,
     ok: Type,
     error: Type,
@@ -85,10 +88,14 @@ impl Service {
                 "a service trait cannot be generic: its methods must have one wire form",
             ));
         }
+        let prefix = rest::prefix(&item.attrs).unwrap_or_else(|error| {
+            push(error);
+            None
+        });
         let mut methods = Vec::new();
         for trait_item in &item.items {
             match trait_item {
-                TraitItem::Fn(function) => match Method::parse(&function.sig) {
+                TraitItem::Fn(function) => match Method::parse(function, prefix.as_deref()) {
                     Ok(method) => methods.push(method),
                     Err(error) => push(error),
                 },
@@ -109,7 +116,8 @@ impl Service {
 }
 
 impl Method {
-    fn parse(sig: &Signature) -> syn::Result<Self> {
+    fn parse(function: &TraitItemFn, prefix: Option<&str>) -> syn::Result<Self> {
+        let sig = &function.sig;
         let name = &sig.ident;
         if sig.asyncness.is_none() {
             return Err(syn::Error::new(
@@ -149,7 +157,14 @@ impl Method {
                 "service methods return `Result<T, E>`, where `E` is `courier::ServiceError` or converts from it",
             )
         })?;
-        Ok(Self { sig: sig.clone(), arguments, ok, error })
+        let rest = rest::parse(function, prefix, is_unit(&ok))?;
+        let mut sig = sig.clone();
+        for input in &mut sig.inputs {
+            if let FnArg::Typed(typed) = input {
+                typed.attrs.retain(|attr| !rest::is_rest_attribute(attr));
+            }
+        }
+        Ok(Self { sig, rest, arguments, ok, error })
     }
 
     fn arguments_type(&self) -> Ident {
@@ -162,6 +177,11 @@ impl Method {
 
     fn reply_type(&self) -> Ident {
         format_ident!("{}Reply", pascal_case(&self.sig.ident.to_string()))
+    }
+
+    fn rest_types(&self) -> (Ident, Ident, Ident) {
+        let base = pascal_case(&self.sig.ident.to_string());
+        (format_ident!("{base}Path"), format_ident!("{base}Query"), format_ident!("{base}QueryRef"))
     }
 
     fn codec_type(&self) -> Ident {
@@ -236,9 +256,12 @@ impl Service {
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
+        rest::strip(&mut item);
         for trait_item in &mut item.items {
             if let TraitItem::Fn(function) = trait_item {
-                function.sig = boxed::signature(&function.sig);
+                if let Some(method) = self.methods.iter().find(|method| method.sig.ident == function.sig.ident) {
+                    function.sig = boxed::signature(&method.sig);
+                }
             }
         }
         item.into_token_stream()
@@ -250,8 +273,12 @@ impl Service {
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
             let name = method.sig.ident.to_string();
             let arguments = method.arguments.iter().map(|(ident, _)| ident.to_string());
+            let rest = match &method.rest {
+                Some(route) => route.descriptor(),
+                None => quote!(::core::option::Option::None),
+            };
             quote! {
-                __courier::MethodDescriptor { name: #name, index: #index, arguments: &[#(#arguments),*] }
+                __courier::MethodDescriptor { name: #name, index: #index, arguments: &[#(#arguments),*], rest: #rest }
             }
         });
         let protobuf = match self.protobuf {
@@ -365,7 +392,16 @@ impl Service {
                     }
                     false => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
                 };
+                let (rest_request, rest_structs) = match &method.rest {
+                    Some(route) => {
+                        let (path, query, borrowed_query) = method.rest_types();
+                        (route.request(&borrowed_query), route.parameter_structs(&path, &query, &borrowed_query))
+                    }
+                    None => (TokenStream::new(), TokenStream::new()),
+                };
                 quote! {
+                    #rest_structs
+
                     #[derive(__courier::serde::Serialize)]
                     #[serde(crate = "__courier::serde")]
                     struct #borrowed<'a> {
@@ -385,6 +421,8 @@ impl Service {
                                 serde => serde.encode(self),
                             }
                         }
+
+                        #rest_request
                     }
 
                     #[derive(__courier::serde::Deserialize)]
@@ -528,6 +566,12 @@ impl Service {
             }
         });
         let service_name = &self.name;
+        let rest_arms = self.methods.iter().enumerate().filter_map(|(index, method)| {
+            let route = method.rest.as_ref()?;
+            let (path, query, _) = method.rest_types();
+            let handler = route.handler(&method.sig.ident, &path, &query);
+            Some(quote!(#index => #handler,))
+        });
         quote! {
             struct Dispatcher {
                 implementation: __courier::Arc<dyn #ident>,
@@ -546,6 +590,21 @@ impl Service {
                         _ => ::std::boxed::Box::pin(async move {
                             let _ = (body, implementation);
                             __courier::Dispatched::Failed(__courier::unknown_method(#service_name, method))
+                        }),
+                    }
+                }
+
+                fn rest(
+                    &self,
+                    method: usize,
+                    request: __courier::RestRequest,
+                ) -> __courier::BoxFuture<'static, __courier::RestResponse> {
+                    let implementation = <__courier::Arc<dyn #ident> as ::core::clone::Clone>::clone(&self.implementation);
+                    match method {
+                        #(#rest_arms)*
+                        _ => ::std::boxed::Box::pin(async move {
+                            let _ = (request, implementation);
+                            __courier::RestResponse::fault(&__courier::unknown_method(#service_name, method))
                         }),
                     }
                 }

@@ -1,5 +1,7 @@
 use crate::{
     invoke::{self, DispatchTable, PREFIX},
+    openapi::{self, OPENAPI_PATH},
+    rest::RestRoutes,
     serve::Serving,
     server::{Running, Server},
     ServerError,
@@ -163,11 +165,17 @@ impl ServerBuilder {
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
         let mut table = DispatchTable::new(self.max_body_bytes);
+        let mut rest = RestRoutes::default();
         let mut registrations = Vec::new();
         for component in &self.components {
             let descriptor = component.descriptor();
+            let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
+                && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
             for service in descriptor.services {
                 table.add(descriptor, &bound[service.name]);
+                if on_rest {
+                    rest.add(&bound[service.name], self.max_body_bytes).map_err(ServerError::Routes)?;
+                }
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
@@ -189,14 +197,31 @@ impl ServerBuilder {
                 health_url: Some(format!("{url}{HEALTH_PATH}")),
             });
         }
-        let mut router = Router::new()
-            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
-            .route(HEALTH_PATH, get(health))
-            .with_state(Arc::new(table))
-            .fallback(invoke::not_found);
-        for change in self.router_changes {
-            router = change(router);
-        }
+        let router_changes = self.router_changes;
+        // axum refuses conflicting routes by panicking; a server refuses them with an error.
+        let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let document = openapi::document(&rest.mounted);
+            let mut router = Router::new()
+                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
+                .route(HEALTH_PATH, get(health))
+                .with_state(Arc::new(table));
+            if !rest.mounted.is_empty() {
+                router = router.route(OPENAPI_PATH, get(move || async move { Json(document) }));
+            }
+            let mut router = router.merge(rest.into_router()).fallback(invoke::not_found);
+            for change in router_changes {
+                router = change(router);
+            }
+            router
+        }))
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "two routes overlap".to_owned());
+            ServerError::Routes(message)
+        })?;
 
         let running: Vec<Running> = self
             .components

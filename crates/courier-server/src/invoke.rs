@@ -106,7 +106,7 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
     }))
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
     let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),

@@ -5,6 +5,8 @@
 mod builder;
 mod error;
 mod invoke;
+mod openapi;
+mod rest;
 mod serve;
 mod server;
 

@@ -62,6 +62,31 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 /// must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto` schema:
 /// `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
 ///
+/// REST routes: put `#[rest("/prefix")]` below `#[service]`, and `#[get("/path/{arg}")]`,
+/// `#[post(...)]`, `#[put(...)]`, `#[patch(...)]` or `#[delete(...)]` on methods. Arguments
+/// named in the path template travel in the path; mark others `#[body]` or `#[query]`, or
+/// let courier place them: the first structured argument is the JSON body (on routes that
+/// take one), the rest are query parameters. A success answers 200 with the JSON result,
+/// or 204 when the method returns `()`. A route with a `{name}` no argument has, two
+/// bodies, or a body on GET or DELETE is a compile error.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// pub struct User { pub name: String }
+///
+/// #[service]
+/// #[rest("/api")]
+/// pub trait Users {
+///     #[get("/users/{id}")]
+///     async fn get(&self, id: u64) -> Result<User, ServiceError>;
+///
+///     #[post("/users")]
+///     async fn create(&self, user: User, #[query] notify: bool) -> Result<u64, ServiceError>;
+/// }
+/// ```
+///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
 /// dispatcher. See the [crate example](crate).
