@@ -29,7 +29,8 @@ tasks:
   test [cargo test args]     install consul and the Python packages, then run every test
   ci                         fmt check, clippy, then `test`
   bench [args]               run the roundtrip benchmark (release build)
-  proto                      write the .proto schemas of the examples' services to proto/";
+  proto                      write the .proto schemas of the examples' services to proto/
+  hash-password              read a password on stdin, print its argon2id hash for a users file";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -54,6 +55,14 @@ fn main() -> ExitCode {
             "proto",
             "--",
             "proto",
+        ])),
+        "hash-password" => run(Command::new(env!("CARGO")).current_dir(workspace_root()).args([
+            "run",
+            "--quiet",
+            "-p",
+            "courier-auth",
+            "--example",
+            "hash_password",
         ])),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");

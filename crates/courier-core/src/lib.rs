@@ -4,6 +4,7 @@
 //!
 //! Users depend on the `courier` facade, which re-exports what they need.
 
+pub mod auth;
 mod channel;
 mod codec;
 mod component;
