@@ -31,6 +31,8 @@ pub struct MethodDescriptor {
     pub arguments: &'static [&'static str],
     /// The method's REST route, if it has one.
     pub rest: Option<&'static crate::rest::RestRoute>,
+    /// Who may call it.
+    pub access: crate::auth::Access,
 }
 
 /// What `#[component]` knows about a component.

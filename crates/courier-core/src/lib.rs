@@ -8,6 +8,7 @@ pub mod auth;
 mod channel;
 mod codec;
 mod component;
+mod context;
 mod descriptor;
 mod error;
 mod local;
@@ -20,6 +21,7 @@ mod service;
 pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
 pub use component::{Component, ComponentEntry, ComponentStatus};
+pub use context::CallContext;
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
 pub use error::{ErrorCode, ServiceError};
 pub use local::{local_service, publish_local, withdraw_local};
@@ -50,8 +52,8 @@ pub mod __private {
         RestCall, RestParameter, RestRequest, RestResponse, RestRoute,
     };
     pub use crate::service::{
-        assert_argument, assert_discoverable, assert_error, assert_result, bind, proto_method_error, proto_outcome,
-        serde_outcome, unknown_method, Dispatch, Dispatched, Implementation, Service,
+        assert_argument, assert_discoverable, assert_error, assert_result, authorize, bind, proto_method_error,
+        proto_outcome, serde_outcome, unknown_method, Dispatch, Dispatched, Implementation, Service,
     };
-    pub use crate::{BoxFuture, ChannelKind, ServiceError};
+    pub use crate::{auth::Access, BoxFuture, ChannelKind, ServiceError};
 }

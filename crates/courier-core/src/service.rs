@@ -23,6 +23,17 @@ pub trait Service: Send + Sync + 'static {
 
     /// A dispatcher that decodes calls and hands them to `implementation`.
     fn dispatcher(implementation: Arc<Self>) -> Arc<dyn Dispatch>;
+
+    /// The implementation as in-process callers see it: checked against the caller's
+    /// principal where methods demand one.
+    fn guarded(implementation: Arc<Self>) -> Arc<Self> {
+        implementation
+    }
+}
+
+/// Whether the current call's principal may call `method`.
+pub fn authorize(method: &crate::MethodDescriptor) -> Result<(), ServiceError> {
+    method.access.check(crate::CallContext::current().principal())
 }
 
 /// What a dispatcher made of one call.

@@ -1,5 +1,6 @@
 //! Proc-macros of courier; use them through the `courier` crate, which documents them.
 
+mod access;
 mod boxed;
 mod component;
 mod implementation;

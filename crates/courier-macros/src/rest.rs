@@ -40,22 +40,6 @@ pub(crate) fn is_rest_attribute(attr: &Attribute) -> bool {
         || MARKERS.iter().any(|m| path.is_ident(m))
 }
 
-/// Removes the REST attributes `#[service]` consumes from a trait, its methods and
-/// their arguments, so the compiler does not look for them as macros.
-pub(crate) fn strip(item: &mut syn::ItemTrait) {
-    item.attrs.retain(|attr| !is_rest_attribute(attr));
-    for trait_item in &mut item.items {
-        if let syn::TraitItem::Fn(function) = trait_item {
-            function.attrs.retain(|attr| !is_rest_attribute(attr));
-            for input in &mut function.sig.inputs {
-                if let FnArg::Typed(typed) = input {
-                    typed.attrs.retain(|attr| !is_rest_attribute(attr));
-                }
-            }
-        }
-    }
-}
-
 /// The prefix of `#[rest("/prefix")]` (or `#[rest]`), if the trait has it.
 pub(crate) fn prefix(attrs: &[Attribute]) -> syn::Result<Option<String>> {
     let Some(attr) = attrs.iter().find(|attr| attr.path().is_ident("rest")) else { return Ok(None) };

@@ -2,7 +2,7 @@
 //! the argument structs, the proxy and the dispatcher.
 
 use crate::{
-    boxed,
+    access, boxed,
     naming::{doc_text, pascal_case, snake_case},
     protobuf::{self, is_unit, WireField},
     rest,
@@ -22,8 +22,29 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         // Keep the trait as written, so code using it reports only the real mistake.
         Err(error) => {
             let error = error.into_compile_error();
-            rest::strip(&mut item);
+            strip_consumed(&mut item);
             Ok(quote!(#item #error))
+        }
+    }
+}
+
+/// Whether `#[service]` consumes an attribute of the trait, a method or an argument.
+fn is_consumed(attr: &syn::Attribute) -> bool {
+    rest::is_rest_attribute(attr) || access::is_access_attribute(attr)
+}
+
+/// Removes the attributes `#[service]` consumes, so the compiler does not look for
+/// them as macros.
+fn strip_consumed(item: &mut ItemTrait) {
+    item.attrs.retain(|attr| !is_consumed(attr));
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(function) = trait_item {
+            function.attrs.retain(|attr| !is_consumed(attr));
+            for input in &mut function.sig.inputs {
+                if let FnArg::Typed(typed) = input {
+                    typed.attrs.retain(|attr| !is_consumed(attr));
+                }
+            }
         }
     }
 }
@@ -61,6 +82,8 @@ impl Options {
 
 struct Service {
     item: ItemTrait,
+    /// Whether any method demands a principal, so local calls must be checked too.
+    guarded: bool,
     name: String,
     description: String,
     protobuf: bool,
@@ -69,6 +92,7 @@ struct Service {
 
 struct Method {
     sig: Signature,
+    access: TokenStream,
     rest: Option<rest::RestMethod>,
     arguments: Vec<(Ident, Type)>,
     ok: Type,
@@ -92,10 +116,16 @@ impl Service {
             push(error);
             None
         });
+        let default_access = access::parse(&item.attrs)
+            .unwrap_or_else(|error| {
+                push(error);
+                None
+            })
+            .unwrap_or_else(|| quote!(__courier::Access::Public));
         let mut methods = Vec::new();
         for trait_item in &item.items {
             match trait_item {
-                TraitItem::Fn(function) => match Method::parse(function, prefix.as_deref()) {
+                TraitItem::Fn(function) => match Method::parse(function, prefix.as_deref(), &default_access) {
                     Ok(method) => methods.push(method),
                     Err(error) => push(error),
                 },
@@ -105,8 +135,17 @@ impl Service {
         if let Some(errors) = errors {
             return Err(errors);
         }
+        let guarded = item
+            .attrs
+            .iter()
+            .chain(item.items.iter().flat_map(|trait_item| match trait_item {
+                TraitItem::Fn(function) => function.attrs.iter(),
+                _ => [].iter(),
+            }))
+            .any(|attr| attr.path().is_ident("authorize"));
         Ok(Self {
             item: item.clone(),
+            guarded,
             name: options.name.map(|name| name.value()).unwrap_or_else(|| snake_case(&item.ident.to_string())),
             description: options.description.map(|text| text.value()).unwrap_or_else(|| doc_text(&item.attrs)),
             protobuf: options.protobuf,
@@ -116,7 +155,7 @@ impl Service {
 }
 
 impl Method {
-    fn parse(function: &TraitItemFn, prefix: Option<&str>) -> syn::Result<Self> {
+    fn parse(function: &TraitItemFn, prefix: Option<&str>, default_access: &TokenStream) -> syn::Result<Self> {
         let sig = &function.sig;
         let name = &sig.ident;
         if sig.asyncness.is_none() {
@@ -158,13 +197,14 @@ impl Method {
             )
         })?;
         let rest = rest::parse(function, prefix, is_unit(&ok))?;
+        let access = access::parse(&function.attrs)?.unwrap_or_else(|| default_access.clone());
         let mut sig = sig.clone();
         for input in &mut sig.inputs {
             if let FnArg::Typed(typed) = input {
-                typed.attrs.retain(|attr| !rest::is_rest_attribute(attr));
+                typed.attrs.retain(|attr| !is_consumed(attr));
             }
         }
-        Ok(Self { sig, rest, arguments, ok, error })
+        Ok(Self { sig, access, rest, arguments, ok, error })
     }
 
     fn arguments_type(&self) -> Ident {
@@ -222,12 +262,14 @@ impl ToTokens for Service {
         let dispatcher = self.dispatcher();
         let item = self.service_trait();
         let ident = &self.item.ident;
+        let (guarded, guard) = self.guarded_proxy();
         tokens.extend(quote! {
             #item
 
             const _: () = {
                 use ::courier::__private as __courier;
                 #checks
+                #guarded
                 #arguments
                 #codecs
                 #proxy
@@ -243,6 +285,8 @@ impl ToTokens for Service {
                     fn dispatcher(implementation: __courier::Arc<Self>) -> __courier::Arc<dyn __courier::Dispatch> {
                         __courier::Arc::new(Dispatcher { implementation })
                     }
+
+                    #guard
                 }
             };
         });
@@ -256,7 +300,7 @@ impl Service {
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
-        rest::strip(&mut item);
+        strip_consumed(&mut item);
         for trait_item in &mut item.items {
             if let TraitItem::Fn(function) = trait_item {
                 if let Some(method) = self.methods.iter().find(|method| method.sig.ident == function.sig.ident) {
@@ -277,8 +321,15 @@ impl Service {
                 Some(route) => route.descriptor(),
                 None => quote!(::core::option::Option::None),
             };
+            let access = &method.access;
             quote! {
-                __courier::MethodDescriptor { name: #name, index: #index, arguments: &[#(#arguments),*], rest: #rest }
+                __courier::MethodDescriptor {
+                    name: #name,
+                    index: #index,
+                    arguments: &[#(#arguments),*],
+                    rest: #rest,
+                    access: #access,
+                }
             }
         });
         let protobuf = match self.protobuf {
@@ -536,6 +587,47 @@ impl Service {
                 #(#methods)*
             }
         }
+    }
+
+    /// For services that demand a principal: a wrapper that checks each in-process call
+    /// against the caller's principal before the method runs.
+    fn guarded_proxy(&self) -> (TokenStream, TokenStream) {
+        if !self.guarded {
+            return (TokenStream::new(), TokenStream::new());
+        }
+        let ident = &self.item.ident;
+        let methods = self.methods.iter().enumerate().map(|(index, method)| {
+            let sig = boxed::signature(&method.sig);
+            let name = &method.sig.ident;
+            let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
+            let error = &method.error;
+            quote! {
+                #sig {
+                    ::std::boxed::Box::pin(async move {
+                        let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
+                        if let ::core::result::Result::Err(error) = __courier::authorize(&service.methods[#index]) {
+                            return ::core::result::Result::Err(<#error as ::core::convert::From<__courier::ServiceError>>::from(error));
+                        }
+                        self.implementation.#name(#(#names),*).await
+                    })
+                }
+            }
+        });
+        let guarded = quote! {
+            struct Guarded {
+                implementation: __courier::Arc<dyn #ident>,
+            }
+
+            impl #ident for Guarded {
+                #(#methods)*
+            }
+        };
+        let guard = quote! {
+            fn guarded(implementation: __courier::Arc<Self>) -> __courier::Arc<Self> {
+                __courier::Arc::new(Guarded { implementation })
+            }
+        };
+        (guarded, guard)
     }
 
     fn dispatcher(&self) -> TokenStream {

@@ -40,14 +40,19 @@
 
 pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use courier_core::{
-    BoxFuture, Call, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentStatus,
-    ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
-    Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
+    auth::{Access, Authenticator, Principal},
+    BoxFuture, Call, CallContext, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry,
+    ComponentStatus, ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor,
+    MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
+    UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
 #[cfg(feature = "consul")]
 pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
+
+#[cfg(feature = "auth")]
+pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
 
 /// Turns a trait into a courier service.
 ///
@@ -86,6 +91,12 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 ///     async fn create(&self, user: User, #[query] notify: bool) -> Result<u64, ServiceError>;
 /// }
 /// ```
+///
+/// Access: `#[authorize(roles = ["admin"])]` on the trait or a method demands an
+/// authenticated caller holding one of the roles (`#[authorize]` alone: any authenticated
+/// caller); `#[public]` exempts a method from the trait's rule. Callers without a valid
+/// credential get 401 with `WWW-Authenticate`, callers without the role 403 — on every
+/// channel; in-process, the caller's principal is the one in the [`CallContext`].
 ///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
@@ -133,8 +144,8 @@ pub use courier_core::protobuf;
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, implementation, service, ChannelKind, ComponentRegistry, LocalRegistry, ProtoMessage, Selection,
-        Server, ServiceError, ServiceManager,
+        component, implementation, service, CallContext, ChannelKind, ComponentRegistry, LocalRegistry, ProtoMessage,
+        Selection, Server, ServiceError, ServiceManager,
     };
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;
