@@ -1,1 +1,213 @@
-fn main() {}
+//! `roundtrip`: request/response round trips on loopback, with server and client in
+//! separate processes, comparing courier's channels with a hand-written axum + reqwest
+//! JSON service and a raw hyper echo that marks the floor any HTTP/1 stack pays.
+//!
+//! `roundtrip [flags]` is the driver: it starts one server process per stack (itself,
+//! as `roundtrip serve courier|axum|hyper`), measures every stack in alternating
+//! rounds, and prints a markdown table of the medians over rounds.
+//!
+//! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
+//! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
+//! (64), `--warmup N` calls before each measurement (500), and
+//! `--only courier-msgpack,courier-json,axum,floor` to pick stacks.
+
+mod clients;
+mod measure;
+mod processes;
+mod servers;
+mod table;
+
+use clients::{Client, Stack};
+use courier_examples::Node;
+use measure::{Sample, Settings};
+use servers::ServerKind;
+use std::{process::ExitCode, sync::Arc, time::Duration};
+
+pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "\
+usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
+       roundtrip serve courier|axum|hyper
+
+stacks: courier-msgpack, courier-json, axum, floor";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match parse(&args) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Ok(Command::Serve(kind)) => servers::serve(kind),
+        Ok(Command::Bench(options)) => drive(&options),
+        Err(error) => Err(format!("{error}\n\n{USAGE}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("roundtrip: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Command {
+    Help,
+    Serve(ServerKind),
+    Bench(Options),
+}
+
+struct Options {
+    rounds: usize,
+    settings: Settings,
+    stacks: Vec<Stack>,
+}
+
+fn parse(args: &[String]) -> Result<Command, Error> {
+    if let [first, rest @ ..] = args {
+        if first == "serve" {
+            return match rest {
+                [kind] => ServerKind::from_name(kind)
+                    .map(Command::Serve)
+                    .ok_or_else(|| format!("no server kind `{kind}`: use courier, axum or hyper").into()),
+                _ => Err("`serve` takes one argument: courier, axum or hyper".into()),
+            };
+        }
+    }
+    let mut options = Options {
+        rounds: 5,
+        settings: Settings { warmup: 500, calls: 3000, duration: Duration::from_secs(2), callers: 64 },
+        stacks: Stack::ALL.to_vec(),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        if matches!(flag, "-h" | "--help") {
+            return Ok(Command::Help);
+        }
+        let value = inline.or_else(|| args.next().cloned()).ok_or_else(|| format!("`{flag}` needs a value"))?;
+        match flag {
+            "--rounds" => options.rounds = positive(flag, &value)?,
+            "--calls" => options.settings.calls = positive(flag, &value)?,
+            "--callers" => options.settings.callers = positive(flag, &value)?,
+            "--warmup" => {
+                options.settings.warmup = value.parse().map_err(|_| format!("`{flag}` takes a count, not `{value}`"))?
+            }
+            "--seconds" => {
+                options.settings.duration = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|seconds| *seconds > 0.0)
+                    .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+                    .ok_or_else(|| format!("`{flag}` takes a positive number of seconds, not `{value}`"))?
+            }
+            "--only" => options.stacks = stacks(&value)?,
+            _ => return Err(format!("unknown argument `{arg}`").into()),
+        }
+    }
+    Ok(Command::Bench(options))
+}
+
+fn positive(flag: &str, value: &str) -> Result<usize, Error> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{flag}` takes a positive count, not `{value}`").into())
+}
+
+fn stacks(list: &str) -> Result<Vec<Stack>, Error> {
+    let mut picked = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        let stack = Stack::from_name(name).ok_or_else(|| format!("no stack `{name}`"))?;
+        if !picked.contains(&stack) {
+            picked.push(stack);
+        }
+    }
+    if picked.is_empty() {
+        return Err("`--only` names no stack".into());
+    }
+    // Table rows keep one order whatever order the flag lists them in.
+    picked.sort_by_key(|stack| Stack::ALL.iter().position(|s| s == stack));
+    Ok(picked)
+}
+
+fn drive(options: &Options) -> Result<(), Error> {
+    let tree = Node::tree(2, 3);
+    let msgpack = rmp_serde::to_vec(&tree)?.len();
+    let json = serde_json::to_vec(&tree)?.len();
+
+    let mut servers = processes::Servers::default();
+    let mut urls = Vec::new();
+    for &stack in &options.stacks {
+        urls.push(servers.start(stack.server())?);
+    }
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    let samples = runtime.block_on(rounds(options, &urls, &tree))?;
+    drop(servers);
+
+    let settings = &options.settings;
+    let header = format!(
+        "Payload `Node::tree(2, 3)` ({} nodes): {msgpack} B msgpack, {json} B JSON. \
+         Medians over {} rounds; each round: {} warm-up calls, {} sequential calls, {} callers for {:?}.",
+        tree.count(),
+        options.rounds,
+        settings.warmup,
+        settings.calls,
+        settings.callers,
+        settings.duration,
+    );
+    let rows: Vec<(Stack, Sample)> =
+        options.stacks.iter().copied().zip(samples.iter().map(|s| Sample::median(s))).collect();
+    print!("{}", table::render(&header, settings.callers, &rows));
+    Ok(())
+}
+
+/// Runs every stack once per round, starting each round one stack later, so drift in
+/// the machine's speed spreads over all stacks instead of favouring whichever runs first.
+async fn rounds(options: &Options, urls: &[String], tree: &Node) -> Result<Vec<Vec<Sample>>, Error> {
+    let clients = options
+        .stacks
+        .iter()
+        .zip(urls)
+        .map(|(&stack, url)| Client::new(stack, url, tree).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut samples = vec![Vec::with_capacity(options.rounds); clients.len()];
+    for round in 0..options.rounds {
+        for offset in 0..clients.len() {
+            let index = (round + offset) % clients.len();
+            let stack = options.stacks[index];
+            let sample = measure::run(&clients[index], &options.settings)
+                .await
+                .map_err(|error| format!("{}: {}", stack.name(), with_causes(&*error)))?;
+            eprintln!(
+                "round {}/{}  {:<16} p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} calls/s",
+                round + 1,
+                options.rounds,
+                stack.name(),
+                sample.p50_us,
+                sample.p99_us,
+                sample.calls_per_sec,
+            );
+            samples[index].push(sample);
+        }
+    }
+    Ok(samples)
+}
+
+/// An error with its sources: HTTP clients put the cause (refused, reset, ...) there,
+/// not in the message.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

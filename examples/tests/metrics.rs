@@ -67,6 +67,7 @@ async fn after_n_calls_the_server_and_client_counters_say_n() {
     let services = ServiceManager::new(registry);
     let msgpack = services.get::<dyn Greeter>().expect("proxy");
     let json = services.proxy::<dyn Greeter>().channel(ChannelKind::DispatchJson).build().expect("proxy");
+    let rest = services.proxy::<dyn Greeter>().channel(ChannelKind::Rest).build().expect("proxy");
     let before = Metrics::scrape(&server).await;
 
     const N: usize = 7;
@@ -75,6 +76,9 @@ async fn after_n_calls_the_server_and_client_counters_say_n() {
     }
     for _ in 0..3 {
         json.greet("Mallory".into(), true).await.expect_err("Mallory is refused");
+    }
+    for i in 0..N {
+        assert_eq!(rest.hello(format!("rester {i}")).await.expect("hello"), format!("Hello, rester {i}!"));
     }
     let unknown = reqwest::Client::new()
         .post(format!("{}/invoke/greeter-component/greeter/nothing-{}", server.url(), std::process::id()))
@@ -101,12 +105,22 @@ async fn after_n_calls_the_server_and_client_counters_say_n() {
         assert_eq!(after.value(&in_flight, &hello[..3]), 0.0, "{side}: nothing is in flight any more");
         assert!(after.help(&requests).is_some(), "{side}: {requests} has its help text");
     }
+    let on_rest = labels("hello", "rest", "ok");
+    for side in ["server", "client"] {
+        assert_eq!(
+            delta(&format!("courier_{side}_requests_total"), &on_rest),
+            N as f64,
+            "{side}: REST calls count too"
+        );
+    }
     let made_up =
         [("service", "unknown"), ("method", "unknown"), ("channel", "dispatch-json"), ("outcome", "not_found")];
     assert_eq!(delta("courier_server_requests_total", &made_up), 1.0, "a path nobody serves is labelled unknown");
 
     let selections = [("component", "greeter-component"), ("channel", "dispatch-msgpack")];
     assert_eq!(delta("courier_client_selections_total", &selections), N as f64, "one instance picked per call");
+    let selections = [("component", "greeter-component"), ("channel", "rest")];
+    assert_eq!(delta("courier_client_selections_total", &selections), N as f64, "on every channel");
     let watched = [("registry", "local"), ("component", "greeter-component"), ("channel", "dispatch-msgpack")];
     assert!(after.value("courier_registry_watch_updates_total", &watched) >= 1.0, "the registration was published");
     assert_eq!(after.value("courier_registry_instances", &watched), 1.0);

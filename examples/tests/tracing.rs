@@ -210,3 +210,27 @@ async fn a_server_continues_a_w3c_traceparent_from_any_caller_and_ignores_a_malf
     assert!(trace("0af7651916cd43dd8448eb211c80319c").len() == 1, "a malformed header starts a trace of its own");
     back.shutdown().await.expect("B stops");
 }
+
+#[tokio::test]
+async fn the_rest_channel_carries_the_trace_too() {
+    use courier_examples::{Greeter, GreeterComponent};
+    captured();
+    let registry = LocalRegistry::new();
+    let mut server =
+        Server::builder().registry(registry.clone()).component(GreeterComponent).start().await.expect("server");
+    let greeter = ServiceManager::new(registry).proxy::<dyn Greeter>().channel(ChannelKind::Rest).build();
+    let name = format!("rest-{}", std::process::id());
+    assert_eq!(greeter.expect("proxy").hello(name.clone()).await.expect("hello"), format!("Hello, {name}!"));
+
+    let spans = captured().spans.lock().expect("spans").clone();
+    let client = spans
+        .values()
+        .find(|span| span.name == "courier.client" && span.field("channel") == "rest")
+        .expect("the client's span of the REST call");
+    let chain = trace(client.field("trace_id"));
+    let server_span = chain.values().find(|span| span.name == "courier.server").expect("the server continues it");
+    assert_eq!(server_span.field("parent_span_id"), client.field("span_id"));
+    assert_eq!((server_span.field("service"), server_span.field("method")), ("greeter", "hello"));
+    assert_eq!((server_span.field("channel"), server_span.field("outcome")), ("rest", "ok"));
+    server.shutdown().await.expect("clean shutdown");
+}

@@ -1,38 +1,25 @@
-use bytes::Bytes;
+use crate::{observed, response, targets::Targets};
 use courier_core::{
-    telemetry, BoxFuture, Call, Channel, ChannelKind, ErrorCode, Format, Instances, Outcome, Reply, ServiceDescriptor,
-    ServiceError, TraceContext, UrlSelector,
+    BoxFuture, Call, Channel, ChannelKind, Format, Instances, Reply, ServiceDescriptor, ServiceError, UrlSelector,
 };
 use http::{header, HeaderValue};
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, sync::Arc};
 use tokio::sync::watch;
 
-/// How long a call waits for a registry's first answer about a component.
-const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The header that marks a reply body as the method's own error.
-const ERROR_HEADER: &str = "courier-error";
-
-/// The `dispatch-json` and `dispatch-msgpack` channels: one POST per call to
-/// `/invoke/<component>/<service>/<method>` on the instance the selector picks.
+/// The `dispatch-json`, `dispatch-msgpack` and `dispatch-protobuf` channels: one POST
+/// per call to `/invoke/<component>/<service>/<method>` on the instance the selector picks.
 pub struct DispatchChannel {
     client: reqwest::Client,
     format: Format,
     content_type: HeaderValue,
-    component: String,
-    instances: watch::Receiver<Instances>,
-    selector: Arc<dyn UrlSelector>,
+    targets: Targets,
     /// Per method index, the path below an instance's base URL.
     paths: Box<[String]>,
 }
 
 impl fmt::Debug for DispatchChannel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DispatchChannel")
-            .field("format", &self.format)
-            .field("component", &self.component)
-            .field("selector", &self.selector)
-            .finish_non_exhaustive()
+        f.debug_struct("DispatchChannel").field("format", &self.format).field("targets", &self.targets).finish()
     }
 }
 
@@ -56,65 +43,22 @@ impl DispatchChannel {
             client,
             format,
             content_type: HeaderValue::from_static(format.content_type()),
-            component: component.to_owned(),
-            instances,
-            selector,
+            targets: Targets::new(component, ChannelKind::for_format(format), instances, selector),
             paths,
         }
     }
 
-    /// The URL of the method on the instance the selector picks. A registry that has
-    /// not answered yet (Consul, just after the proxy was built) gets a moment to.
-    async fn url(&self, method: usize) -> Result<String, ServiceError> {
-        if self.instances.borrow().is_empty() && !self.instances.has_changed().unwrap_or(true) {
-            let mut first_answer = self.instances.clone();
-            let _ = tokio::time::timeout(FIRST_ANSWER_TIMEOUT, first_answer.changed()).await;
-        }
-        let instances = self.instances.borrow();
-        let instance = match instances.len() {
-            0 => None,
-            _ => self.selector.select(&instances),
-        }
-        .ok_or_else(|| {
-            ServiceError::unavailable(format!(
-                "no live instance of component `{}` on the {} channel",
-                self.component,
-                ChannelKind::for_format(self.format)
-            ))
-        })?;
-        tracing::Span::current().record("instance", instance.id.as_str());
-        telemetry::selected(&self.component, ChannelKind::for_format(self.format), &instance.id);
-        Ok(format!("{}{}", instance.url, self.paths[method]))
-    }
-
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
-        let url = self.url(call.method.index).await?;
+        let url = format!("{}{}", self.targets.pick().await?, self.paths[call.method.index]);
         let body = call.arguments.encode(self.format)?;
-        let mut request = self
+        let request = self
             .client
             .post(&url)
             .header(header::CONTENT_TYPE, self.content_type.clone())
             .header(header::ACCEPT, self.content_type.clone());
-        if let Some(context) = TraceContext::current() {
-            request = request.header(TraceContext::HEADER, context.to_string());
-        }
-        let response = request.body(body).send().await.map_err(|error| transport(&url, &error))?;
-        let status = response.status();
-        let method_error = response.headers().contains_key(ERROR_HEADER);
-        let format = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(Format::from_content_type);
-        let body = response.bytes().await.map_err(|error| transport(&url, &error))?;
-        match (status.is_success(), method_error, format) {
-            (true, _, Some(format)) => Ok(reply(format, Outcome::Value, body)),
-            (false, true, Some(format)) => Ok(reply(format, Outcome::MethodError, body)),
-            (false, false, Some(format)) => {
-                Err(format.decode::<ServiceError>(&body).unwrap_or_else(|_| from_status(status, &body)))
-            }
-            _ => Err(from_status(status, &body)),
-        }
+        let response =
+            observed::traced(request).body(body).send().await.map_err(|error| response::transport(&url, &error))?;
+        response::read(&url, response).await
     }
 }
 
@@ -122,25 +66,4 @@ impl Channel for DispatchChannel {
     fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>> {
         Box::pin(self.send(call))
     }
-}
-
-fn reply(format: Format, outcome: Outcome, body: Bytes) -> Reply {
-    Reply { format, outcome, body }
-}
-
-fn transport(url: &str, error: &reqwest::Error) -> ServiceError {
-    let code = if error.is_timeout() {
-        ErrorCode::Timeout
-    } else if error.is_connect() {
-        ErrorCode::Unavailable
-    } else {
-        ErrorCode::Transport
-    };
-    ServiceError::new(code, format!("call to {url} failed: {error}"))
-}
-
-/// A fault whose body is not one of ours: a proxy, or a server that is not courier.
-fn from_status(status: http::StatusCode, body: &[u8]) -> ServiceError {
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
-    ServiceError::new(ErrorCode::from_status(status.as_u16()), format!("HTTP {status}: {text}"))
 }

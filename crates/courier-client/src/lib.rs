@@ -6,6 +6,10 @@
 mod dispatch;
 mod manager;
 mod observed;
+mod response;
+mod rest;
+mod targets;
 
 pub use dispatch::DispatchChannel;
 pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use rest::RestChannel;

@@ -1,7 +1,7 @@
-use crate::{observed::Observed, DispatchChannel};
+use crate::{observed::Observed, DispatchChannel, RestChannel};
 use courier_core::{
-    local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service, ServiceError,
-    UrlSelector,
+    local_service, Channel, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service,
+    ServiceError, UrlSelector,
 };
 use std::{fmt, marker::PhantomData, sync::Arc};
 
@@ -165,7 +165,7 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     /// The proxy. It follows the registry for as long as it lives.
     pub fn build(self) -> Result<Arc<S>, ServiceError> {
         let service = S::DESCRIPTOR;
-        let Some(format) = self.channel.format() else {
+        if self.channel == ChannelKind::Local {
             return local_service::<S>().ok_or_else(|| {
                 ServiceError::unavailable(format!(
                     "no implementation of `{}` runs in this process: start a server with its component first, or call it over a remote channel",
@@ -173,6 +173,18 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 ))
             });
         };
+        if self.channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
+            return Err(ServiceError::new(
+                courier_core::ErrorCode::UnsupportedMediaType,
+                format!("service `{}` is not declared for protobuf: use #[service(protobuf)]", service.name),
+            ));
+        }
+        if self.channel == ChannelKind::Rest && service.methods.iter().all(|method| method.rest.is_none()) {
+            return Err(ServiceError::new(
+                courier_core::ErrorCode::NotFound,
+                format!("service `{}` declares no REST routes: use #[rest] with #[get], #[post], ...", service.name),
+            ));
+        }
         let component = match self.component {
             Some(name) => name,
             None => ComponentEntry::serving(service.name).map(|entry| entry.descriptor.name.to_owned()).ok_or_else(
@@ -185,14 +197,16 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
             )?,
         };
         let manager = self.manager;
-        let channel = DispatchChannel::new(
-            manager.client.clone(),
-            format,
-            &component,
-            service,
-            manager.registry.watch(&component, self.channel),
-            self.selector.unwrap_or_else(|| manager.selection.selector()),
-        );
-        Ok(S::proxy(Arc::new(Observed::new(channel, self.channel))))
+        let instances = manager.registry.watch(&component, self.channel);
+        let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
+        let client = manager.client.clone();
+        let channel: Arc<dyn Channel> = match self.channel.format() {
+            Some(format) => Arc::new(Observed::new(
+                DispatchChannel::new(client, format, &component, service, instances, selector),
+                self.channel,
+            )),
+            None => Arc::new(Observed::new(RestChannel::new(client, &component, instances, selector), self.channel)),
+        };
+        Ok(S::proxy(channel))
     }
 }

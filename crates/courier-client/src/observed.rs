@@ -40,3 +40,11 @@ impl<C: Channel> Channel for Observed<C> {
         })
     }
 }
+
+/// Adds the current call's trace context to a request, as `traceparent`.
+pub(crate) fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match TraceContext::current() {
+        Some(context) => request.header(TraceContext::HEADER, context.to_string()),
+        None => request,
+    }
+}

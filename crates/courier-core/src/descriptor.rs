@@ -9,6 +9,8 @@ pub struct ServiceDescriptor {
     pub description: &'static str,
     /// The methods, in declaration order.
     pub methods: &'static [MethodDescriptor],
+    /// For services declared with `#[service(protobuf)]`, their `.proto` schema.
+    pub protobuf: Option<fn() -> String>,
 }
 
 impl ServiceDescriptor {
@@ -27,6 +29,10 @@ pub struct MethodDescriptor {
     pub index: usize,
     /// The argument names, in order, as they appear on the wire.
     pub arguments: &'static [&'static str],
+    /// The method's REST route, if it has one.
+    pub rest: Option<&'static crate::rest::RestRoute>,
+    /// Who may call it.
+    pub access: crate::auth::Access,
 }
 
 /// What `#[component]` knows about a component.

@@ -12,6 +12,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request could not be decoded into the method's arguments (400).
     BadRequest,
+    /// The caller presented no valid credential (401).
+    Unauthenticated,
     /// The caller may not do this (403).
     Forbidden,
     /// The HTTP method is not the one the endpoint takes (405).
@@ -35,6 +37,7 @@ impl ErrorCode {
     pub const fn status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -51,6 +54,7 @@ impl ErrorCode {
     pub const fn from_status(status: u16) -> Self {
         match status {
             400 => Self::BadRequest,
+            401 => Self::Unauthenticated,
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
@@ -66,6 +70,7 @@ impl ErrorCode {
     /// The code as the wire spells it: `not_found`, `bad_request`, ...
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::BadRequest => "bad_request",

@@ -94,7 +94,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         .ok_or_else(|| {
                             syn::Error::new(
                                 name.span(),
-                                "unknown channel; expected \"local\", \"dispatch-json\" or \"dispatch-msgpack\"",
+                                "unknown channel; expected \"local\", \"dispatch-json\", \"dispatch-msgpack\", \"dispatch-protobuf\" or \"rest\"",
                             )
                         })
                 })

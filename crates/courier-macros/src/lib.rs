@@ -1,10 +1,13 @@
 //! Proc-macros of courier; use them through the `courier` crate, which documents them.
 
+mod access;
 mod boxed;
 mod component;
 mod health;
 mod implementation;
 mod naming;
+mod protobuf;
+mod rest;
 mod service;
 
 use proc_macro::TokenStream;
@@ -43,4 +46,10 @@ pub fn health_check(_attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn expand(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
     result.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Makes a struct a protobuf message. Documented in the `courier` crate.
+#[proc_macro_derive(ProtoMessage)]
+pub fn proto_message(item: TokenStream) -> TokenStream {
+    expand(protobuf::expand_derive(item.into()))
 }

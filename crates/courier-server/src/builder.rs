@@ -3,11 +3,16 @@ use crate::{
     invoke::{self, DispatchTable, PREFIX},
     metrics,
     observe::{Endpoints, ObserveLayer},
+    openapi::{self, OPENAPI_PATH},
+    rest::RestRoutes,
     serve::Serving,
     server::{Running, Server},
     ServerError,
 };
-use axum::{routing::any, Router};
+use axum::{
+    routing::{any, get},
+    Json, Router,
+};
 use courier_core::{
     publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry,
     HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
@@ -211,14 +216,21 @@ impl ServerBuilder {
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
         let mut endpoints = Endpoints::default();
+        let mut rest = RestRoutes::default();
         let mut registrations = Vec::new();
         for component in &self.components {
             let descriptor = component.descriptor();
             let instance_id =
                 format!("{}-{}-{}-{}", descriptor.name, local_addr.ip(), local_addr.port(), std::process::id());
+            let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
+                && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
             for service in descriptor.services {
                 table.add(descriptor, &bound[service.name]);
                 endpoints.add(descriptor, service, &instance_id);
+                if on_rest {
+                    rest.add(&bound[service.name], self.max_body_bytes).map_err(ServerError::Routes)?;
+                    endpoints.add_rest(service, &instance_id);
+                }
                 if !checked.contains(&service.name) {
                     checked.push(service.name);
                     for check in bound[service.name].health_checks() {
@@ -241,15 +253,36 @@ impl ServerBuilder {
             });
         }
         let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
-        let mut router = Router::new()
-            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(ObserveLayer::new(endpoints)))
-            .with_state(Arc::new(table))
-            .merge(health::routes(&health, &descriptors))
-            .merge(metrics::routes())
-            .fallback(invoke::not_found);
-        for change in self.router_changes {
-            router = change(router);
-        }
+        let health_routes = health::routes(&health, &descriptors);
+        let observe = ObserveLayer::new(endpoints);
+        let router_changes = self.router_changes;
+        // axum refuses conflicting routes by panicking; a server refuses them with an error.
+        let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let document = openapi::document(&rest.mounted);
+            let mut router = Router::new()
+                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(observe.clone()))
+                .with_state(Arc::new(table))
+                .merge(health_routes)
+                .merge(metrics::routes());
+            if !rest.mounted.is_empty() {
+                router = router
+                    .route(OPENAPI_PATH, get(move || async move { Json(document) }))
+                    .merge(rest.into_router().route_layer(observe));
+            }
+            let mut router = router.fallback(invoke::not_found);
+            for change in router_changes {
+                router = change(router);
+            }
+            router
+        }))
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "two routes overlap".to_owned());
+            ServerError::Routes(message)
+        })?;
 
         let running: Vec<Running> = self
             .components

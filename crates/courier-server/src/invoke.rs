@@ -24,7 +24,7 @@ pub(crate) const PREFIX: &str = "/invoke/";
 struct Endpoint {
     dispatcher: Arc<dyn Dispatch>,
     method: usize,
-    channels: &'static [ChannelKind],
+    channels: Vec<ChannelKind>,
 }
 
 /// Every method of every component, by path; built once when the server starts.
@@ -41,11 +41,14 @@ impl DispatchTable {
     pub(crate) fn add(&mut self, component: &'static ComponentDescriptor, service: &BoundService) {
         for method in service.descriptor.methods {
             let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
-            let endpoint = Endpoint {
-                dispatcher: Arc::clone(&service.dispatcher),
-                method: method.index,
-                channels: component.channels,
-            };
+            // A service not declared for protobuf is not served on that channel.
+            let channels = component
+                .channels
+                .iter()
+                .copied()
+                .filter(|channel| *channel != ChannelKind::DispatchProtobuf || service.descriptor.protobuf.is_some())
+                .collect();
+            let endpoint = Endpoint { dispatcher: Arc::clone(&service.dispatcher), method: method.index, channels };
             self.endpoints.insert(path, endpoint);
         }
     }
@@ -85,14 +88,14 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
     let format = format.ok_or_else(|| {
         ServiceError::new(
             ErrorCode::UnsupportedMediaType,
-            "Content-Type must be application/json or application/msgpack",
+            "Content-Type must be application/json, application/msgpack or application/x-protobuf",
         )
     })?;
     let channel = ChannelKind::for_format(format);
     if !endpoint.channels.contains(&channel) {
         return Err(ServiceError::new(
             ErrorCode::UnsupportedMediaType,
-            format!("this component is not served on the {channel} channel"),
+            format!("this method is not served on the {channel} channel"),
         ));
     }
     let body = read_body(body, table.max_body_bytes).await?;
@@ -103,7 +106,7 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
     }))
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
     let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -119,11 +122,7 @@ fn encoded(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
 /// A courier fault as a response: its status, and a `code` + `message` body.
 pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
     let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (format, body) = match format.encode_readable(error) {
-        Ok(body) => (format, body),
-        Err(_) => (Format::Json, br#"{"code":"internal","message":"cannot encode error"}"#.to_vec()),
-    };
-    let mut response = encoded(status, format, body);
+    let mut response = encoded(status, format, format.encode_error(error));
     if error.code == ErrorCode::MethodNotAllowed {
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }

@@ -9,6 +9,8 @@ mod health;
 mod invoke;
 mod metrics;
 mod observe;
+mod openapi;
+mod rest;
 mod serve;
 mod server;
 

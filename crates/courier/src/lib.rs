@@ -40,7 +40,8 @@
 
 pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use courier_core::{
-    BoxFuture, Call, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
+    auth::{Access, Authenticator, Principal},
+    BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
     ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
     HealthReport, HealthStatus, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
     Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, TraceContext, UrlSelector,
@@ -50,6 +51,9 @@ pub use courier_server::{Server, ServerBuilder, ServerError};
 #[cfg(feature = "consul")]
 pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 
+#[cfg(feature = "auth")]
+pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
+
 /// Turns a trait into a courier service.
 ///
 /// Every method is an `async fn` taking `&self` and any number of serializable
@@ -57,8 +61,42 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 /// your own that is serializable and converts from it (so domain errors cross the wire
 /// intact, and transport faults still reach the caller).
 ///
-/// Options: `name = "..."` (default: the trait name in snake_case) and
-/// `description = "..."` (default: the trait's doc comment).
+/// Options: `name = "..."` (default: the trait name in snake_case),
+/// `description = "..."` (default: the trait's doc comment), and `protobuf`, which also
+/// serves the service on the `dispatch-protobuf` channel — every argument and result type
+/// must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto` schema:
+/// `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
+///
+/// REST routes: put `#[rest("/prefix")]` below `#[service]`, and `#[get("/path/{arg}")]`,
+/// `#[post(...)]`, `#[put(...)]`, `#[patch(...)]` or `#[delete(...)]` on methods. Arguments
+/// named in the path template travel in the path; mark others `#[body]` or `#[query]`, or
+/// let courier place them: the first structured argument is the JSON body (on routes that
+/// take one), the rest are query parameters. A success answers 200 with the JSON result,
+/// or 204 when the method returns `()`. A route with a `{name}` no argument has, two
+/// bodies, or a body on GET or DELETE is a compile error.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// pub struct User { pub name: String }
+///
+/// #[service]
+/// #[rest("/api")]
+/// pub trait Users {
+///     #[get("/users/{id}")]
+///     async fn get(&self, id: u64) -> Result<User, ServiceError>;
+///
+///     #[post("/users")]
+///     async fn create(&self, user: User, #[query] notify: bool) -> Result<u64, ServiceError>;
+/// }
+/// ```
+///
+/// Access: `#[authorize(roles = ["admin"])]` on the trait or a method demands an
+/// authenticated caller holding one of the roles (`#[authorize]` alone: any authenticated
+/// caller); `#[public]` exempts a method from the trait's rule. Callers without a valid
+/// credential get 401 with `WWW-Authenticate`, callers without the role 403 — on every
+/// channel; in-process, the caller's principal is the one in the [`CallContext`].
 ///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
@@ -169,11 +207,33 @@ pub use courier_macros::health_checks;
 /// Marks a health check method inside a [`health_checks`] block, with its options.
 pub use courier_macros::health_check;
 
+/// Makes a struct a protobuf message, so services declared with
+/// `#[service(protobuf)]` can carry it on the `dispatch-protobuf` channel.
+///
+/// Fields are numbered from 1 in declaration order; the struct must also implement
+/// `Default` (decoding starts from it). How Rust types map is in
+/// [`protobuf`](courier_core::protobuf); a field type that does not map is a compile
+/// error that names it.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Debug, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+/// pub struct Node {
+///     pub name: String,
+///     pub children: Vec<Node>,
+///     pub parent: Option<Box<Node>>,
+/// }
+/// ```
+pub use courier_macros::ProtoMessage;
+
+pub use courier_core::protobuf;
+
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, health_check, health_checks, implementation, service, ChannelKind, CheckResult, ComponentRegistry,
-        HealthStatus, LocalRegistry, Selection, Server, ServiceError, ServiceManager,
+        component, health_check, health_checks, implementation, service, CallContext, ChannelKind, CheckResult,
+        ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Selection, Server, ServiceError, ServiceManager,
     };
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;

@@ -1,0 +1,131 @@
+//! The stacks compared, and the client side of each: one call, its reply checked, so
+//! that a stack that answers wrongly fails the run instead of looking fast.
+
+use crate::{servers::ServerKind, Error};
+use bytes::Bytes;
+use courier::{ChannelKind, Component, LocalRegistry, ServiceManager};
+use courier_examples::{Greeter, GreeterComponent, Node};
+use http_body_util::{BodyExt, Full};
+use hyper::{header::CONTENT_TYPE, Request, Uri};
+use hyper_util::{
+    client::legacy::{self, connect::HttpConnector},
+    rt::TokioExecutor,
+};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stack {
+    CourierMsgpack,
+    CourierJson,
+    Axum,
+    Floor,
+}
+
+impl Stack {
+    /// Every stack, in the order of the table.
+    pub(crate) const ALL: [Stack; 4] = [Self::CourierMsgpack, Self::CourierJson, Self::Axum, Self::Floor];
+
+    /// The name `--only` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::CourierMsgpack => "courier-msgpack",
+            Self::CourierJson => "courier-json",
+            Self::Axum => "axum",
+            Self::Floor => "floor",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|stack| stack.name() == name)
+    }
+
+    /// The name in the table.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::CourierMsgpack => "courier dispatch-msgpack",
+            Self::CourierJson => "courier dispatch-json",
+            Self::Axum => "axum + reqwest, JSON",
+            Self::Floor => "floor: hyper, raw bytes",
+        }
+    }
+
+    pub(crate) fn server(self) -> ServerKind {
+        match self {
+            Self::CourierMsgpack | Self::CourierJson => ServerKind::Courier,
+            Self::Axum => ServerKind::Axum,
+            Self::Floor => ServerKind::Hyper,
+        }
+    }
+}
+
+/// The client of one stack, shared by all the callers of a measurement.
+#[allow(clippy::large_enum_variant, reason = "one per stack, made once; boxing would add a hop to the floor's calls")]
+pub(crate) enum Client {
+    Courier { greeter: Arc<dyn Greeter>, tree: Node },
+    Axum { http: reqwest::Client, url: String, tree: Node },
+    Floor { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, body: Bytes },
+}
+
+impl Client {
+    /// A client of `stack` for the server at `url`, sending `tree`.
+    pub(crate) fn new(stack: Stack, url: &str, tree: &Node) -> Result<Self, Error> {
+        let courier = |channel| -> Result<Self, Error> {
+            let registry = LocalRegistry::new();
+            registry.add_peer(GreeterComponent.descriptor().name, url);
+            let services = ServiceManager::new(registry);
+            let greeter = services.proxy::<dyn Greeter>().channel(channel).build()?;
+            Ok(Self::Courier { greeter, tree: tree.clone() })
+        };
+        match stack {
+            Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack),
+            Stack::CourierJson => courier(ChannelKind::DispatchJson),
+            Stack::Axum => {
+                Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
+            }
+            Stack::Floor => {
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                Ok(Self::Floor {
+                    http: legacy::Client::builder(TokioExecutor::new()).build(connector),
+                    uri: url.parse()?,
+                    body: rmp_serde::to_vec(tree)?.into(),
+                })
+            }
+        }
+    }
+
+    /// One request and its reply.
+    pub(crate) async fn round_trip(&self) -> Result<(), Error> {
+        match self {
+            Self::Courier { greeter, tree } => {
+                let reply = greeter.echo(tree.clone()).await?;
+                same_tree(&reply, tree)
+            }
+            Self::Axum { http, url, tree } => {
+                let reply = http.post(url).json(tree).send().await?.error_for_status()?.json::<Node>().await?;
+                same_tree(&reply, tree)
+            }
+            Self::Floor { http, uri, body } => {
+                let request = Request::post(uri.clone())
+                    .header(CONTENT_TYPE, "application/msgpack")
+                    .body(Full::new(body.clone()))?;
+                let response = http.request(request).await?;
+                if !response.status().is_success() {
+                    return Err(format!("the server answered {}", response.status()).into());
+                }
+                let reply = response.into_body().collect().await?.to_bytes();
+                match reply.len() == body.len() {
+                    true => Ok(()),
+                    false => Err(format!("sent {} bytes, got {} back", body.len(), reply.len()).into()),
+                }
+            }
+        }
+    }
+}
+
+fn same_tree(reply: &Node, sent: &Node) -> Result<(), Error> {
+    match reply == sent {
+        true => Ok(()),
+        false => Err(format!("the reply is not the tree sent: {reply:?}").into()),
+    }
+}
