@@ -83,11 +83,6 @@ impl HealthManager {
         Self { entries }
     }
 
-    /// Whether there are no checks.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Runs every check whose cached result has expired, all at once, and reports.
     pub async fn report(&self) -> HealthReport {
         HealthReport::new(futures_util::future::join_all(self.entries.iter().map(|entry| entry.evaluate())).await)

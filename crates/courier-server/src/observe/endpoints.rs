@@ -57,9 +57,11 @@ impl Endpoints {
         });
         match endpoint {
             Some(endpoint) => endpoint.labels(ChannelKind::Rest.name()),
+            // A REST route, with an HTTP method it does not take.
             None if route.is_some_and(|route| !route.starts_with(PREFIX)) => {
                 Endpoint::unknown(ChannelKind::Rest.name())
             }
+            // A dispatch path that names no method.
             None => Endpoint::unknown(dispatch_channel(request)),
         }
     }
