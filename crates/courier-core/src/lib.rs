@@ -11,6 +11,7 @@ mod component;
 mod context;
 mod descriptor;
 mod error;
+mod instance;
 mod local;
 pub mod protobuf;
 mod registry;
@@ -24,9 +25,10 @@ pub use component::{Component, ComponentEntry, ComponentStatus};
 pub use context::CallContext;
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
 pub use error::{ErrorCode, ServiceError};
+pub use instance::{CallGuard, Instance};
 pub use local::{local_service, publish_local, withdraw_local};
-pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
-pub use selector::{First, RoundRobin, Selection, UrlSelector};
+pub use registry::{ComponentRegistry, Instances, LocalRegistry, Registration};
+pub use selector::{First, LeastLoaded, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
 
 /// A boxed, `Send` future: what trait methods return so they stay object-safe.

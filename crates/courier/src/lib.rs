@@ -42,9 +42,9 @@ pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceM
 pub use courier_core::{
     auth::{Access, Authenticator, Principal},
     BoxFuture, Call, CallContext, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry,
-    ComponentStatus, ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor,
-    MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
-    UrlSelector,
+    ComponentStatus, ErrorCode, First, Format, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry,
+    MethodDescriptor, MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor,
+    ServiceError, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
