@@ -56,11 +56,11 @@ impl ComponentWatch {
     fn publish(&self, component: &str, entries: &[HealthEntry], first: bool) {
         self.answered.store(true, Ordering::Release);
         for (&channel, sender) in &self.channels {
-            let instances: Instances = entries.iter().filter_map(|entry| instance(entry, channel)).collect();
+            let instances: Vec<Instance> = entries.iter().filter_map(|entry| instance(entry, channel)).collect();
             sender.send_if_modified(|current| {
-                let changed = first || *current != instances;
+                let changed = first || **current != *instances;
                 if changed {
-                    *current = instances;
+                    *current = instances.into_iter().map(|instance| instance.carried_over(current)).collect();
                     telemetry::watch_updated("consul", component, channel, current.len());
                 }
                 changed

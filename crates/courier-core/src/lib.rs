@@ -13,6 +13,7 @@ mod context;
 mod descriptor;
 mod error;
 mod health;
+mod instance;
 mod local;
 pub mod protobuf;
 mod registry;
@@ -32,9 +33,10 @@ pub use health::{
     CheckOptions, CheckOutcome, CheckReport, CheckResult, HealthCheck, HealthChecks, HealthManager, HealthReport,
     HealthStatus,
 };
+pub use instance::{CallGuard, Instance};
 pub use local::{local_service, publish_local, withdraw_local};
-pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
-pub use selector::{First, RoundRobin, Selection, UrlSelector};
+pub use registry::{ComponentRegistry, Instances, LocalRegistry, Registration};
+pub use selector::{First, LeastLoaded, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
 pub use trace::TraceContext;
 

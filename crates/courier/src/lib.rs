@@ -43,8 +43,9 @@ pub use courier_core::{
     auth::{Access, Authenticator, Principal},
     BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
     ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
-    HealthReport, HealthStatus, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
-    Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, TraceContext, UrlSelector,
+    HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry, MethodDescriptor,
+    MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
+    TraceContext, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
