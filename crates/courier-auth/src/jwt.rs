@@ -64,6 +64,7 @@ impl JwtAuthenticator {
     /// Accepts only tokens whose `aud` names this audience.
     pub fn audience(mut self, audience: &str) -> Self {
         self.validation.set_audience(&[audience]);
+        self.validation.validate_aud = true;
         self
     }
 

@@ -14,8 +14,9 @@ use axum::{
     Json, Router,
 };
 use courier_core::{
-    publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry,
-    HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
+    auth::Authenticator, publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component,
+    ComponentEntry, ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry,
+    Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -35,6 +36,7 @@ pub struct ServerBuilder {
     max_body_bytes: usize,
     max_header_bytes: usize,
     drain_timeout: Duration,
+    authenticator: Option<Arc<dyn Authenticator>>,
     router_changes: Vec<RouterChange>,
     health_checks: Vec<HealthCheck>,
 }
@@ -62,6 +64,7 @@ impl Default for ServerBuilder {
             max_body_bytes: 4 * 1024 * 1024,
             max_header_bytes: 64 * 1024,
             drain_timeout: Duration::from_secs(10),
+            authenticator: None,
             router_changes: Vec::new(),
             health_checks: Vec::new(),
         }
@@ -125,6 +128,14 @@ impl ServerBuilder {
     /// Default: 64 KiB, at least 8 KiB.
     pub fn max_header_bytes(mut self, limit: usize) -> Self {
         self.max_header_bytes = limit;
+        self
+    }
+
+    /// Authenticates callers: the principal it finds is checked against each method's
+    /// `#[authorize]` rule and is in the [`CallContext`](courier_core::CallContext) while
+    /// the method runs. Without one, no caller is authenticated.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
         self
     }
 
@@ -211,7 +222,7 @@ impl ServerBuilder {
             listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
-        let mut table = DispatchTable::new(self.max_body_bytes);
+        let mut table = DispatchTable::new(self.max_body_bytes, self.authenticator.clone());
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
@@ -228,7 +239,8 @@ impl ServerBuilder {
                 table.add(descriptor, &bound[service.name]);
                 endpoints.add(descriptor, service, &instance_id);
                 if on_rest {
-                    rest.add(&bound[service.name], self.max_body_bytes).map_err(ServerError::Routes)?;
+                    rest.add(&bound[service.name], self.max_body_bytes, self.authenticator.as_ref())
+                        .map_err(ServerError::Routes)?;
                     endpoints.add_rest(service, &instance_id);
                 }
                 if !checked.contains(&service.name) {

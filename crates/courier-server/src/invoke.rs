@@ -1,6 +1,7 @@
 //! The dispatch endpoint: `POST /invoke/<component>/<service>/<method>`, with the
 //! method's arguments as the body in the codec the `Content-Type` names.
 
+use crate::context::{admit, challenge};
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -8,6 +9,7 @@ use axum::{
 };
 use bytes::Bytes;
 use courier_core::{
+    auth::{Access, Authenticator},
     BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
@@ -24,6 +26,7 @@ pub(crate) const PREFIX: &str = "/invoke/";
 struct Endpoint {
     dispatcher: Arc<dyn Dispatch>,
     method: usize,
+    access: Access,
     channels: Vec<ChannelKind>,
 }
 
@@ -31,11 +34,12 @@ struct Endpoint {
 pub(crate) struct DispatchTable {
     endpoints: HashMap<String, Endpoint>,
     max_body_bytes: usize,
+    authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 impl DispatchTable {
-    pub(crate) fn new(max_body_bytes: usize) -> Self {
-        Self { endpoints: HashMap::new(), max_body_bytes }
+    pub(crate) fn new(max_body_bytes: usize, authenticator: Option<Arc<dyn Authenticator>>) -> Self {
+        Self { endpoints: HashMap::new(), max_body_bytes, authenticator }
     }
 
     pub(crate) fn add(&mut self, component: &'static ComponentDescriptor, service: &BoundService) {
@@ -48,7 +52,12 @@ impl DispatchTable {
                 .copied()
                 .filter(|channel| *channel != ChannelKind::DispatchProtobuf || service.descriptor.protobuf.is_some())
                 .collect();
-            let endpoint = Endpoint { dispatcher: Arc::clone(&service.dispatcher), method: method.index, channels };
+            let endpoint = Endpoint {
+                dispatcher: Arc::clone(&service.dispatcher),
+                method: method.index,
+                access: method.access,
+                channels,
+            };
             self.endpoints.insert(path, endpoint);
         }
     }
@@ -66,7 +75,9 @@ pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Req
             response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
             response
         }
-        Ok(Dispatched::Failed(error)) | Err(error) => error_response(reply_format, &error),
+        Ok(Dispatched::Failed(error)) | Err(error) => {
+            challenge(error_response(reply_format, &error), &error, table.authenticator.as_deref())
+        }
     }
 }
 
@@ -98,8 +109,10 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
             format!("this method is not served on the {channel} channel"),
         ));
     }
+    let context = admit(&parts.headers, endpoint.access, table.authenticator.as_deref()).await?;
     let body = read_body(body, table.max_body_bytes).await?;
-    let dispatched = AssertUnwindSafe(endpoint.dispatcher.dispatch(endpoint.method, format, body)).catch_unwind().await;
+    let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
+    let dispatched = AssertUnwindSafe(dispatch).catch_unwind().await;
     Ok(dispatched.unwrap_or_else(|_| {
         tracing::error!(path, "service method panicked");
         Dispatched::Failed(ServiceError::internal("the method panicked"))

@@ -4,6 +4,7 @@
 //! answers gets a `tracing` span that continues the caller's W3C trace context.
 
 mod builder;
+mod context;
 mod error;
 mod health;
 mod invoke;
@@ -15,5 +16,6 @@ mod serve;
 mod server;
 
 pub use builder::ServerBuilder;
+pub use context::{DEADLINE_HEADER, METADATA_PREFIX};
 pub use error::ServerError;
 pub use server::Server;

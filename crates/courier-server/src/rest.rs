@@ -1,7 +1,10 @@
 //! The `rest` channel on the server: each route declared on a service trait, mounted on
 //! the component's router beside the dispatch endpoint.
 
-use crate::invoke::{self, error_response, read_body, ERROR_HEADER};
+use crate::{
+    context::{admit, challenge},
+    invoke::{self, error_response, read_body, ERROR_HEADER},
+};
 use axum::{
     extract::{Path, Request},
     response::{IntoResponse, Response},
@@ -9,8 +12,9 @@ use axum::{
     Router,
 };
 use courier_core::{
+    auth::{Access, Authenticator},
     rest::{HttpMethod, RestRequest, RestRoute},
-    BoundService, ErrorCode, Format, ServiceError,
+    BoundService, Dispatch, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, HeaderValue, StatusCode};
@@ -27,7 +31,12 @@ pub(crate) struct RestRoutes {
 
 impl RestRoutes {
     /// Mounts the routes of a service; two routes with the same method and path conflict.
-    pub(crate) fn add(&mut self, service: &BoundService, max_body_bytes: usize) -> Result<(), String> {
+    pub(crate) fn add(
+        &mut self,
+        service: &BoundService,
+        max_body_bytes: usize,
+        authenticator: Option<&Arc<dyn Authenticator>>,
+    ) -> Result<(), String> {
         for method in service.descriptor.methods {
             let Some(route) = method.rest else { continue };
             if let Some((other, _, _)) = self
@@ -41,13 +50,22 @@ impl RestRoutes {
                 ));
             }
             self.mounted.push((service.descriptor.name, method.name, route));
-            let dispatcher = Arc::clone(&service.dispatcher);
-            let index = method.index;
+            let endpoint = Arc::new(Endpoint {
+                dispatcher: Arc::clone(&service.dispatcher),
+                method: method.index,
+                access: method.access,
+                max_body_bytes,
+                authenticator: authenticator.cloned(),
+            });
             let handler = move |params: Option<Path<Vec<(String, String)>>>, request: Request| {
-                let dispatcher = Arc::clone(&dispatcher);
+                let endpoint = Arc::clone(&endpoint);
                 async move {
                     let path = params.map(|Path(params)| params).unwrap_or_default();
-                    serve(dispatcher.as_ref(), index, path, request, max_body_bytes).await
+                    let authenticator = endpoint.authenticator.as_deref();
+                    match serve(&endpoint, path, request).await {
+                        Ok(response) => response,
+                        Err(error) => challenge(error_response(Format::Json, &error), &error, authenticator),
+                    }
                 }
             };
             let entry =
@@ -88,36 +106,38 @@ async fn method_not_allowed(request: Request) -> Response {
     invoke::error_response(Format::Json, &error)
 }
 
-async fn serve(
-    dispatcher: &dyn courier_core::Dispatch,
-    index: usize,
-    path: Vec<(String, String)>,
-    request: Request,
+/// One REST route of one method.
+struct Endpoint {
+    dispatcher: Arc<dyn Dispatch>,
+    method: usize,
+    access: Access,
     max_body_bytes: usize,
-) -> Response {
+    authenticator: Option<Arc<dyn Authenticator>>,
+}
+
+async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
     let (parts, body) = request.into_parts();
+    let context = admit(&parts.headers, endpoint.access, endpoint.authenticator.as_deref()).await?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let body = match read_body(body, max_body_bytes).await {
-        Ok(body) => body,
-        Err(error) => return error_response(Format::Json, &error),
-    };
+    let body = read_body(body, endpoint.max_body_bytes).await?;
     let json = match content_type {
         Some(content_type) => Format::from_content_type(content_type) == Some(Format::Json),
         None => body.is_empty(),
     };
     let request = RestRequest { path, query: parts.uri.query().unwrap_or_default().to_owned(), body, json };
-    let answered = AssertUnwindSafe(dispatcher.rest(index, request)).catch_unwind().await;
+    let answered =
+        AssertUnwindSafe(context.scope(endpoint.dispatcher.rest(endpoint.method, request))).catch_unwind().await;
     let Ok(answer) = answered else {
         tracing::error!(path = parts.uri.path(), "service method panicked");
-        return error_response(Format::Json, &ServiceError::internal("the method panicked"));
+        return Err(ServiceError::internal("the method panicked"));
     };
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if status == StatusCode::NO_CONTENT {
-        return status.into_response();
+        return Ok(status.into_response());
     }
     let mut response = (status, [(header::CONTENT_TYPE, Format::Json.content_type())], answer.body).into_response();
     if answer.method_error {
         response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
     }
-    response
+    Ok(response)
 }
