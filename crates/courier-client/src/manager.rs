@@ -1,9 +1,28 @@
-use crate::{observed::Observed, DispatchChannel, RestChannel};
+use crate::{
+    call::ClientCall,
+    observed::Observed,
+    sender::{Policy, Sender},
+    targets::Targets,
+    CallService, HttpChannel,
+};
 use courier_core::{
-    local_service, Channel, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service,
+    local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Reply, Selection, Service,
     ServiceError, UrlSelector,
 };
-use std::{fmt, marker::PhantomData, sync::Arc};
+use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
+
+/// Wraps a proxy's call path in one interceptor.
+type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
+
+/// Turns a tower layer into an [`Interceptor`].
+fn interceptor<L>(layer: L) -> Interceptor
+where
+    L: tower::Layer<CallService> + Send + Sync + 'static,
+    L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+{
+    Arc::new(move |inner| CallService::new(layer.layer(inner)))
+}
 
 /// Hands out proxies for services, wherever their components run.
 ///
@@ -25,6 +44,9 @@ pub struct ServiceManager {
     client: reqwest::Client,
     channel: ChannelKind,
     selection: Selection,
+    timeout: Option<Duration>,
+    policy: Policy,
+    interceptors: Vec<Interceptor>,
 }
 
 impl fmt::Debug for ServiceManager {
@@ -33,6 +55,8 @@ impl fmt::Debug for ServiceManager {
             .field("registry", &self.registry)
             .field("channel", &self.channel)
             .field("selection", &self.selection)
+            .field("timeout", &self.timeout)
+            .field("interceptors", &self.interceptors.len())
             .finish_non_exhaustive()
     }
 }
@@ -63,18 +87,40 @@ impl ServiceManager {
 
     /// Configures a proxy for `S`.
     pub fn proxy<S: Service + ?Sized>(&self) -> ProxyBuilder<'_, S> {
-        ProxyBuilder { manager: self, channel: self.channel, selector: None, component: None, service: PhantomData }
+        ProxyBuilder {
+            manager: self,
+            channel: self.channel,
+            selector: None,
+            component: None,
+            timeout: self.timeout,
+            interceptors: self.interceptors.clone(),
+            service: PhantomData,
+        }
     }
 }
 
 /// Configures a [`ServiceManager`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ServiceManagerBuilder {
     registry: Option<Arc<dyn ComponentRegistry>>,
     client: Option<reqwest::Client>,
     channel: Option<ChannelKind>,
     selection: Selection,
+    timeout: Option<Duration>,
+    policy: Policy,
+    interceptors: Vec<Interceptor>,
+}
+
+impl fmt::Debug for ServiceManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceManagerBuilder")
+            .field("channel", &self.channel)
+            .field("selection", &self.selection)
+            .field("timeout", &self.timeout)
+            .field("interceptors", &self.interceptors.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServiceManagerBuilder {
@@ -96,6 +142,41 @@ impl ServiceManagerBuilder {
         self
     }
 
+    /// The longest a call may take, unless a proxy or the [`CallContext`](courier_core::CallContext)
+    /// says less. Default: none.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How many instances a call may be tried on, when the ones before refused it,
+    /// could not be reached, or (for `#[idempotent]` methods) failed mid-call. Default: 3.
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.policy.attempts = attempts.max(1);
+        self
+    }
+
+    /// Leaves an instance out of the rotation for `backoff` after `failures` failed
+    /// calls in a row, whatever the registry says; then tries it again. Default: 3, 10 s.
+    pub fn outlier_ejection(mut self, failures: u32, backoff: Duration) -> Self {
+        self.policy.eject_after = failures.max(1);
+        self.policy.eject_for = backoff;
+        self
+    }
+
+    /// Wraps every proxy's calls in a tower layer: an interceptor that may read and set
+    /// headers and metadata, change the deadline, or fail the call before it is sent.
+    /// The first layer added is the outermost.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<CallService> + Send + Sync + 'static,
+        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+    {
+        self.interceptors.push(interceptor(layer));
+        self
+    }
+
     /// The HTTP client for remote calls, for TLS or proxy settings of your own.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -109,6 +190,9 @@ impl ServiceManagerBuilder {
             client: self.client.unwrap_or_else(default_client),
             channel: self.channel.unwrap_or(ChannelKind::DispatchMsgpack),
             selection: self.selection,
+            timeout: self.timeout,
+            policy: self.policy,
+            interceptors: self.interceptors,
         }
     }
 }
@@ -124,6 +208,8 @@ pub struct ProxyBuilder<'m, S: ?Sized> {
     channel: ChannelKind,
     selector: Option<Arc<dyn UrlSelector>>,
     component: Option<String>,
+    timeout: Option<Duration>,
+    interceptors: Vec<Interceptor>,
     service: PhantomData<fn() -> Box<S>>,
 }
 
@@ -152,6 +238,23 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     /// A selector of your own.
     pub fn selector(mut self, selector: Arc<dyn UrlSelector>) -> Self {
         self.selector = Some(selector);
+        self
+    }
+
+    /// The longest a call through this proxy may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Wraps this proxy's calls in a tower layer, inside the manager's.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<CallService> + Send + Sync + 'static,
+        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+    {
+        self.interceptors.push(interceptor(layer));
         self
     }
 
@@ -199,14 +302,11 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
         let manager = self.manager;
         let instances = manager.registry.watch(&component, self.channel);
         let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
-        let client = manager.client.clone();
-        let channel: Arc<dyn Channel> = match self.channel.format() {
-            Some(format) => Arc::new(Observed::new(
-                DispatchChannel::new(client, format, &component, service, instances, selector),
-                self.channel,
-            )),
-            None => Arc::new(Observed::new(RestChannel::new(client, &component, instances, selector), self.channel)),
-        };
-        Ok(S::proxy(channel))
+        let targets = Targets::new(&component, self.channel, instances, selector);
+        let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service);
+        // The first interceptor added is the outermost, so wrap from the last.
+        let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
+        let channel = HttpChannel::new(self.channel, stack, self.timeout);
+        Ok(S::proxy(Arc::new(Observed::new(channel, self.channel))))
     }
 }

@@ -5,10 +5,15 @@ use http::{header, StatusCode};
 /// The header that marks a reply body as the method's own error.
 const ERROR_HEADER: &str = "courier-error";
 
+/// Whether an answer carries the method's own error.
+pub(crate) fn is_method_error(response: &reqwest::Response) -> bool {
+    response.headers().contains_key(ERROR_HEADER)
+}
+
 /// Reads an HTTP answer: a value, the method's own error, or a fault of courier.
 pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Reply, ServiceError> {
     let status = response.status();
-    let method_error = response.headers().contains_key(ERROR_HEADER);
+    let method_error = is_method_error(&response);
     let format = response
         .headers()
         .get(header::CONTENT_TYPE)

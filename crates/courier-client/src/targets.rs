@@ -1,4 +1,4 @@
-use courier_core::{telemetry, ChannelKind, Instances, ServiceError, UrlSelector};
+use courier_core::{telemetry, ChannelKind, Instance, Instances, ServiceError, UrlSelector};
 use std::{fmt, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
@@ -33,27 +33,41 @@ impl Targets {
         Self { component: component.to_owned(), channel, instances, selector }
     }
 
-    /// The base URL of the instance the selector picks. A registry that has not answered
-    /// yet (Consul, just after the proxy was built) gets a moment to.
-    pub(crate) async fn pick(&self) -> Result<String, ServiceError> {
+    /// The instance the selector picks, leaving out those `tried` already and those
+    /// ejected for failing (unless nothing else is left). A registry that has not
+    /// answered yet (Consul, just after the proxy was built) gets a moment to.
+    pub(crate) async fn pick(&self, tried: &[Instance]) -> Result<Instance, ServiceError> {
         if self.instances.borrow().is_empty() && !self.instances.has_changed().unwrap_or(true) {
             let mut first_answer = self.instances.clone();
             let _ = tokio::time::timeout(FIRST_ANSWER_TIMEOUT, first_answer.changed()).await;
         }
         let instances = self.instances.borrow();
-        match instances.len() {
-            0 => None,
-            _ => self.selector.select(&instances).map(|instance| {
-                tracing::Span::current().record("instance", instance.id.as_str());
-                telemetry::selected(&self.component, self.channel, &instance.id);
-                instance.url.clone()
-            }),
-        }
-        .ok_or_else(|| {
+        let untried = |instance: &&Instance| !tried.contains(instance);
+        let picked = if tried.is_empty() && !instances.iter().any(Instance::is_ejected) {
+            // The common case picks from the registry's own list, without copying it.
+            self.selector.select(&instances).cloned()
+        } else {
+            let healthy: Vec<Instance> =
+                instances.iter().filter(untried).filter(|instance| !instance.is_ejected()).cloned().collect();
+            let candidates = match healthy.is_empty() {
+                false => healthy,
+                true => instances.iter().filter(untried).cloned().collect(),
+            };
+            match candidates.is_empty() {
+                true => None,
+                false => self.selector.select(&candidates).cloned(),
+            }
+        };
+        let instance = picked.ok_or_else(|| {
             ServiceError::unavailable(format!(
-                "no live instance of component `{}` on the {} channel",
-                self.component, self.channel
+                "no {}instance of component `{}` on the {} channel",
+                if tried.is_empty() { "live " } else { "other live " },
+                self.component,
+                self.channel
             ))
-        })
+        })?;
+        tracing::Span::current().record("instance", instance.id.as_str());
+        telemetry::selected(&self.component, self.channel, &instance.id);
+        Ok(instance)
     }
 }

@@ -33,6 +33,9 @@ pub struct MethodDescriptor {
     pub rest: Option<&'static crate::rest::RestRoute>,
     /// Who may call it.
     pub access: crate::auth::Access,
+    /// Whether running it twice does no more than running it once (`#[idempotent]`), so
+    /// a call that failed mid-way may be sent again.
+    pub idempotent: bool,
 }
 
 /// What `#[component]` knows about a component.

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     Timeout,
     /// The connection failed, or a reply could not be read (502).
     Transport,
+    /// The request was sent and no answer came back: the method may have run (502).
+    MaybeExecuted,
     /// The server failed in a way the caller cannot fix (500).
     Internal,
 }
@@ -44,7 +46,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Internal => 500,
-            Self::Transport => 502,
+            Self::Transport | Self::MaybeExecuted => 502,
             Self::Unavailable => 503,
             Self::Timeout => 504,
         }
@@ -80,6 +82,7 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::Timeout => "timeout",
             Self::Transport => "transport",
+            Self::MaybeExecuted => "maybe_executed",
             Self::Internal => "internal",
         }
     }

@@ -30,7 +30,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
 /// Whether `#[service]` consumes an attribute of the trait, a method or an argument.
 fn is_consumed(attr: &syn::Attribute) -> bool {
-    rest::is_rest_attribute(attr) || access::is_access_attribute(attr)
+    rest::is_rest_attribute(attr) || access::is_access_attribute(attr) || attr.path().is_ident("idempotent")
 }
 
 /// Removes the attributes `#[service]` consumes, so the compiler does not look for
@@ -93,6 +93,7 @@ struct Service {
 struct Method {
     sig: Signature,
     access: TokenStream,
+    idempotent: bool,
     rest: Option<rest::RestMethod>,
     arguments: Vec<(Ident, Type)>,
     ok: Type,
@@ -204,7 +205,8 @@ impl Method {
                 typed.attrs.retain(|attr| !is_consumed(attr));
             }
         }
-        Ok(Self { sig, access, rest, arguments, ok, error })
+        let idempotent = function.attrs.iter().any(|attr| attr.path().is_ident("idempotent"));
+        Ok(Self { sig, access, idempotent, rest, arguments, ok, error })
     }
 
     fn arguments_type(&self) -> Ident {
@@ -335,6 +337,7 @@ impl Service {
                 None => quote!(::core::option::Option::None),
             };
             let access = &method.access;
+            let idempotent = method.idempotent;
             quote! {
                 __courier::MethodDescriptor {
                     name: #name,
@@ -342,6 +345,7 @@ impl Service {
                     arguments: &[#(#arguments),*],
                     rest: #rest,
                     access: #access,
+                    idempotent: #idempotent,
                 }
             }
         });

@@ -38,7 +38,9 @@
 //! # }
 //! ```
 
-pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use courier_client::{
+    BearerToken, CallService, ClientCall, HttpChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token,
+};
 pub use courier_core::{
     auth::{Access, Authenticator, Principal},
     BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
