@@ -119,6 +119,7 @@ pub enum GreetingError {
 #[rest("/api")]
 pub trait Greeter {
     /// A greeting for `name`.
+    #[idempotent]
     #[get("/hello/{name}")]
     async fn hello(&self, name: String) -> Result<String, ServiceError>;
 
@@ -127,10 +128,12 @@ pub trait Greeter {
     async fn greet(&self, name: String, excited: bool) -> Result<String, GreetingError>;
 
     /// The tree, unchanged.
+    #[idempotent]
     #[post("/echo")]
     async fn echo(&self, tree: Node) -> Result<Node, ServiceError>;
 
     /// Which instance answered: tells load spreading apart in tests.
+    #[idempotent]
     #[get("/whoami")]
     async fn whoami(&self) -> Result<String, ServiceError>;
 
@@ -152,6 +155,12 @@ pub trait Greeter {
 #[derive(Debug)]
 pub struct GreeterComponent;
 
+/// How long `hello` takes, from `COURIER_HELLO_DELAY_MS`: lets benchmarks and tests run
+/// a slow instance beside fast ones.
+static HELLO_DELAY: std::sync::LazyLock<Option<std::time::Duration>> = std::sync::LazyLock::new(|| {
+    std::env::var("COURIER_HELLO_DELAY_MS").ok()?.parse().ok().map(std::time::Duration::from_millis)
+});
+
 /// The implementation of [`Greeter`].
 #[derive(Debug, Default)]
 pub struct Polite {
@@ -169,6 +178,9 @@ impl Polite {
 #[implementation]
 impl Greeter for Polite {
     async fn hello(&self, name: String) -> Result<String, ServiceError> {
+        if let Some(delay) = *HELLO_DELAY {
+            tokio::time::sleep(delay).await;
+        }
         Ok(format!("Hello, {name}!"))
     }
 
