@@ -47,6 +47,10 @@ pub struct ComponentDescriptor {
     pub services: &'static [&'static ServiceDescriptor],
     /// The channels it can be reached on.
     pub channels: &'static [ChannelKind],
+    /// At most this many calls run at once (`max_concurrent = N`); `None`: no cap.
+    pub max_concurrent: Option<usize>,
+    /// Calls past the cap that wait for a place (`queue = N`); the rest get 503.
+    pub queue: usize,
     /// Its own health endpoint, reporting the checks of its services and the server's;
     /// `None` for the server's `/health`, which reports every check.
     pub health: Option<&'static str>,

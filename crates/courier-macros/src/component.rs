@@ -18,6 +18,8 @@ struct Options {
     startup: Option<Path>,
     shutdown: Option<Path>,
     health: Option<LitStr>,
+    max_concurrent: Option<syn::LitInt>,
+    queue: Option<syn::LitInt>,
 }
 
 impl Options {
@@ -41,10 +43,20 @@ impl Options {
                 options.shutdown = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("health") {
                 options.health = Some(health_path(meta.value()?.parse()?)?);
+            } else if meta.path.is_ident("max_concurrent") {
+                let max: syn::LitInt = meta.value()?.parse()?;
+                if max.base10_parse::<usize>()? == 0 {
+                    return Err(syn::Error::new(max.span(), "`max_concurrent` must let at least one call run"));
+                }
+                options.max_concurrent = Some(max);
+            } else if meta.path.is_ident("queue") {
+                let queue: syn::LitInt = meta.value()?.parse()?;
+                queue.base10_parse::<usize>()?;
+                options.queue = Some(queue);
             } else {
                 return Err(meta.error(
-                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown` \
-                     or `health`",
+                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown`, \
+                     `health`, `max_concurrent` or `queue`",
                 ));
             }
             Ok(())
@@ -117,6 +129,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         }
     });
+    let max_concurrent = match &options.max_concurrent {
+        Some(max) => quote!(::core::option::Option::Some(#max)),
+        None => quote!(::core::option::Option::None),
+    };
+    let queue = options.queue.as_ref().map_or_else(|| quote!(0), |queue| quote!(#queue));
     let health = match &options.health {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
@@ -140,6 +157,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     services: &[#(<dyn #services as __courier::Service>::DESCRIPTOR),*],
                     channels: #channels,
                     health: #health,
+                    max_concurrent: #max_concurrent,
+                    queue: #queue,
                 };
             }
 

@@ -1,4 +1,5 @@
 use crate::{
+    admission::{Gate, Limit},
     health,
     invoke::{self, DispatchTable, PREFIX},
     metrics,
@@ -222,7 +223,8 @@ impl ServerBuilder {
             listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
-        let mut table = DispatchTable::new(self.max_body_bytes, self.authenticator.clone());
+        let gate = Gate::new();
+        let mut table = DispatchTable::new(self.max_body_bytes, self.authenticator.clone(), Arc::clone(&gate));
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
@@ -235,11 +237,13 @@ impl ServerBuilder {
                 format!("{}-{}-{}-{}", descriptor.name, local_addr.ip(), local_addr.port(), std::process::id());
             let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
                 && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
+            let limit = descriptor.max_concurrent.map(|max| Limit::new(descriptor.name, max, descriptor.queue));
             for service in descriptor.services {
-                table.add(descriptor, &bound[service.name]);
+                table.add(descriptor, &bound[service.name], limit.as_ref());
                 endpoints.add(descriptor, service, &instance_id);
                 if on_rest {
-                    rest.add(&bound[service.name], self.max_body_bytes, self.authenticator.as_ref())
+                    let implementation = &bound[service.name];
+                    rest.add(implementation, self.max_body_bytes, self.authenticator.as_ref(), &gate, limit.as_ref())
                         .map_err(ServerError::Routes)?;
                     endpoints.add_rest(service, &instance_id);
                 }
@@ -311,6 +315,7 @@ impl ServerBuilder {
             self.drain_timeout,
             health,
         );
+        server.gate = gate;
         server.start_components().await?;
         server.serving = Some(Serving::spawn(listener, router, self.max_header_bytes));
         server.bound.iter().for_each(publish_local);

@@ -1,7 +1,10 @@
 //! The dispatch endpoint: `POST /invoke/<component>/<service>/<method>`, with the
 //! method's arguments as the body in the codec the `Content-Type` names.
 
-use crate::context::{admit, challenge};
+use crate::{
+    admission::{Gate, Limit},
+    context::{admit, challenge},
+};
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -15,7 +18,7 @@ use courier_core::{
 use futures_util::FutureExt;
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc};
+use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 /// The header that marks a reply body as the method's own error.
 pub(crate) const ERROR_HEADER: &str = "courier-error";
@@ -28,6 +31,7 @@ struct Endpoint {
     method: usize,
     access: Access,
     channels: Vec<ChannelKind>,
+    limit: Option<Arc<Limit>>,
 }
 
 /// Every method of every component, by path; built once when the server starts.
@@ -35,14 +39,20 @@ pub(crate) struct DispatchTable {
     endpoints: HashMap<String, Endpoint>,
     max_body_bytes: usize,
     authenticator: Option<Arc<dyn Authenticator>>,
+    gate: Arc<Gate>,
 }
 
 impl DispatchTable {
-    pub(crate) fn new(max_body_bytes: usize, authenticator: Option<Arc<dyn Authenticator>>) -> Self {
-        Self { endpoints: HashMap::new(), max_body_bytes, authenticator }
+    pub(crate) fn new(max_body_bytes: usize, authenticator: Option<Arc<dyn Authenticator>>, gate: Arc<Gate>) -> Self {
+        Self { endpoints: HashMap::new(), max_body_bytes, authenticator, gate }
     }
 
-    pub(crate) fn add(&mut self, component: &'static ComponentDescriptor, service: &BoundService) {
+    pub(crate) fn add(
+        &mut self,
+        component: &'static ComponentDescriptor,
+        service: &BoundService,
+        limit: Option<&Arc<Limit>>,
+    ) {
         for method in service.descriptor.methods {
             let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
             // A service not declared for protobuf is not served on that channel.
@@ -57,6 +67,7 @@ impl DispatchTable {
                 method: method.index,
                 access: method.access,
                 channels,
+                limit: limit.cloned(),
             };
             self.endpoints.insert(path, endpoint);
         }
@@ -110,13 +121,30 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
         ));
     }
     let context = admit(&parts.headers, endpoint.access, table.authenticator.as_deref()).await?;
+    let _pass = table.gate.admit(endpoint.limit.as_deref()).await?;
     let body = read_body(body, table.max_body_bytes).await?;
+    let remaining = context.remaining();
     let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
-    let dispatched = AssertUnwindSafe(dispatch).catch_unwind().await;
+    let dispatched = within(remaining, AssertUnwindSafe(dispatch).catch_unwind()).await?;
     Ok(dispatched.unwrap_or_else(|_| {
         tracing::error!(path, "service method panicked");
         Dispatched::Failed(ServiceError::internal("the method panicked"))
     }))
+}
+
+/// Runs a call until the caller's deadline, if it sent one; past it the work is dropped.
+pub(crate) async fn within<T>(remaining: Option<Duration>, call: impl Future<Output = T>) -> Result<T, ServiceError> {
+    let Some(remaining) = remaining else { return Ok(call.await) };
+    match tokio::time::timeout(remaining, call).await {
+        Ok(done) => Ok(done),
+        Err(_) => {
+            tracing::info!(
+                deadline_ms = remaining.as_millis(),
+                "the caller's deadline passed: work on the call stopped"
+            );
+            Err(ServiceError::new(ErrorCode::Timeout, "the call's deadline passed before it finished"))
+        }
+    }
 }
 
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
@@ -136,8 +164,15 @@ fn encoded(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
 pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
     let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = encoded(status, format, format.encode_error(error));
-    if error.code == ErrorCode::MethodNotAllowed {
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    match error.code {
+        ErrorCode::MethodNotAllowed => {
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        // Draining or at a limit: worth a retry, here or elsewhere.
+        ErrorCode::Unavailable => {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
     }
     response
 }

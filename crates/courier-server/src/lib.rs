@@ -3,6 +3,7 @@
 //! process's metrics, registers them, and drains them on shutdown. Every call it
 //! answers gets a `tracing` span that continues the caller's W3C trace context.
 
+mod admission;
 mod builder;
 mod context;
 mod error;

@@ -2,8 +2,9 @@
 //! the component's router beside the dispatch endpoint.
 
 use crate::{
+    admission::{Gate, Limit},
     context::{admit, challenge},
-    invoke::{self, error_response, read_body, ERROR_HEADER},
+    invoke::{self, error_response, read_body, within, ERROR_HEADER},
 };
 use axum::{
     extract::{Path, Request},
@@ -36,6 +37,8 @@ impl RestRoutes {
         service: &BoundService,
         max_body_bytes: usize,
         authenticator: Option<&Arc<dyn Authenticator>>,
+        gate: &Arc<Gate>,
+        limit: Option<&Arc<Limit>>,
     ) -> Result<(), String> {
         for method in service.descriptor.methods {
             let Some(route) = method.rest else { continue };
@@ -56,6 +59,8 @@ impl RestRoutes {
                 access: method.access,
                 max_body_bytes,
                 authenticator: authenticator.cloned(),
+                gate: Arc::clone(gate),
+                limit: limit.cloned(),
             });
             let handler = move |params: Option<Path<Vec<(String, String)>>>, request: Request| {
                 let endpoint = Arc::clone(&endpoint);
@@ -113,11 +118,14 @@ struct Endpoint {
     access: Access,
     max_body_bytes: usize,
     authenticator: Option<Arc<dyn Authenticator>>,
+    gate: Arc<Gate>,
+    limit: Option<Arc<Limit>>,
 }
 
 async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
     let (parts, body) = request.into_parts();
     let context = admit(&parts.headers, endpoint.access, endpoint.authenticator.as_deref()).await?;
+    let _pass = endpoint.gate.admit(endpoint.limit.as_deref()).await?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let body = read_body(body, endpoint.max_body_bytes).await?;
     let json = match content_type {
@@ -125,8 +133,9 @@ async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Reques
         None => body.is_empty(),
     };
     let request = RestRequest { path, query: parts.uri.query().unwrap_or_default().to_owned(), body, json };
-    let answered =
-        AssertUnwindSafe(context.scope(endpoint.dispatcher.rest(endpoint.method, request))).catch_unwind().await;
+    let remaining = context.remaining();
+    let answer = context.scope(endpoint.dispatcher.rest(endpoint.method, request));
+    let answered = within(remaining, AssertUnwindSafe(answer).catch_unwind()).await?;
     let Ok(answer) = answered else {
         tracing::error!(path = parts.uri.path(), "service method panicked");
         return Err(ServiceError::internal("the method panicked"));

@@ -1,4 +1,4 @@
-use crate::{serve::Serving, ServerBuilder, ServerError};
+use crate::{admission::Gate, serve::Serving, ServerBuilder, ServerError};
 use courier_core::{
     withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager, HealthReport,
     Registration,
@@ -23,6 +23,8 @@ pub struct Server {
     components: Vec<Running>,
     pub(crate) bound: Vec<BoundService>,
     pub(crate) serving: Option<Serving>,
+    /// Admits calls until the server drains.
+    pub(crate) gate: Arc<Gate>,
     drain_timeout: Duration,
     health: HealthManager,
 }
@@ -65,7 +67,7 @@ impl Server {
         drain_timeout: Duration,
         health: HealthManager,
     ) -> Self {
-        Self { local_addr, url, registry, components, bound, serving: None, drain_timeout, health }
+        Self { local_addr, url, registry, components, bound, serving: None, gate: Gate::new(), drain_timeout, health }
     }
 
     /// The address the server listens on, with the real port when bound to port 0.
@@ -144,8 +146,14 @@ impl Server {
                 first_error.get_or_insert(ServerError::Registry { component, source });
             }
         }
+        // Calls that still arrive get 503, which clients take to another instance; the
+        // calls already taken run to their end, up to the drain timeout.
+        self.gate.drain();
+        let started = std::time::Instant::now();
+        let drained = self.gate.idle(self.drain_timeout).await;
         if let Some(serving) = self.serving.take() {
-            if !serving.stop(self.drain_timeout).await {
+            let left = self.drain_timeout.saturating_sub(started.elapsed());
+            if !serving.stop(left).await || !drained {
                 tracing::warn!(timeout = ?self.drain_timeout, "in-flight calls did not finish before the drain timeout");
             }
         }
