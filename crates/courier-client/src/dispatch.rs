@@ -1,3 +1,4 @@
+use crate::HttpClient;
 use bytes::Bytes;
 use courier_core::{
     BoxFuture, Call, Channel, ChannelKind, ErrorCode, Format, Instances, Outcome, Reply, ServiceDescriptor,
@@ -16,7 +17,7 @@ const ERROR_HEADER: &str = "courier-error";
 /// The `dispatch-json` and `dispatch-msgpack` channels: one POST per call to
 /// `/invoke/<component>/<service>/<method>` on the instance the selector picks.
 pub struct DispatchChannel {
-    client: reqwest::Client,
+    client: HttpClient,
     format: Format,
     content_type: HeaderValue,
     component: String,
@@ -40,7 +41,7 @@ impl DispatchChannel {
     /// A channel for one service of one component, speaking `format`, over the
     /// instances `instances` reports.
     pub fn new(
-        client: reqwest::Client,
+        client: impl Into<HttpClient>,
         format: Format,
         component: &str,
         service: &'static ServiceDescriptor,
@@ -53,7 +54,7 @@ impl DispatchChannel {
             .map(|method| format!("/invoke/{component}/{}/{}", service.name, method.name))
             .collect();
         Self {
-            client,
+            client: client.into(),
             format,
             content_type: HeaderValue::from_static(format.content_type()),
             component: component.to_owned(),
@@ -88,23 +89,14 @@ impl DispatchChannel {
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
         let url = self.url(call.method.index).await?;
         let body = call.arguments.encode(self.format)?;
-        let response = self
-            .client
-            .post(&url)
-            .header(header::CONTENT_TYPE, self.content_type.clone())
-            .header(header::ACCEPT, self.content_type.clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| transport(&url, &error))?;
-        let status = response.status();
-        let method_error = response.headers().contains_key(ERROR_HEADER);
+        let response = self.client.post(url, &self.content_type, body).await?;
+        let (status, body) = (response.status, response.body);
+        let method_error = response.headers.contains_key(ERROR_HEADER);
         let format = response
-            .headers()
+            .headers
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .and_then(Format::from_content_type);
-        let body = response.bytes().await.map_err(|error| transport(&url, &error))?;
         match (status.is_success(), method_error, format) {
             (true, _, Some(format)) => Ok(reply(format, Outcome::Value, body)),
             (false, true, Some(format)) => Ok(reply(format, Outcome::MethodError, body)),
@@ -124,17 +116,6 @@ impl Channel for DispatchChannel {
 
 fn reply(format: Format, outcome: Outcome, body: Bytes) -> Reply {
     Reply { format, outcome, body }
-}
-
-fn transport(url: &str, error: &reqwest::Error) -> ServiceError {
-    let code = if error.is_timeout() {
-        ErrorCode::Timeout
-    } else if error.is_connect() {
-        ErrorCode::Unavailable
-    } else {
-        ErrorCode::Transport
-    };
-    ServiceError::new(code, format!("call to {url} failed: {error}"))
 }
 
 /// A fault whose body is not one of ours: a proxy, or a server that is not courier.

@@ -2,7 +2,9 @@
 //! instance per call and follow the registry as instances come and go.
 
 mod dispatch;
+mod http;
 mod manager;
 
 pub use dispatch::DispatchChannel;
+pub use http::{HttpClient, HttpClientBuilder};
 pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};

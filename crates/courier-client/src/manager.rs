@@ -1,4 +1,4 @@
-use crate::DispatchChannel;
+use crate::{DispatchChannel, HttpClient};
 use courier_core::{
     local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service, ServiceError,
     UrlSelector,
@@ -22,7 +22,7 @@ use std::{fmt, marker::PhantomData, sync::Arc};
 #[derive(Clone)]
 pub struct ServiceManager {
     registry: Arc<dyn ComponentRegistry>,
-    client: reqwest::Client,
+    client: HttpClient,
     channel: ChannelKind,
     selection: Selection,
 }
@@ -72,7 +72,7 @@ impl ServiceManager {
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ServiceManagerBuilder {
     registry: Option<Arc<dyn ComponentRegistry>>,
-    client: Option<reqwest::Client>,
+    client: Option<HttpClient>,
     channel: Option<ChannelKind>,
     selection: Selection,
 }
@@ -96,9 +96,10 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// The HTTP client for remote calls, for TLS or proxy settings of your own.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+    /// The HTTP client for remote calls: an [`HttpClient`] with timeouts or pool settings
+    /// of your own, or a `reqwest::Client`, for TLS or proxies. Default: [`HttpClient::new`].
+    pub fn http_client(mut self, client: impl Into<HttpClient>) -> Self {
+        self.client = Some(client.into());
         self
     }
 
@@ -106,15 +107,11 @@ impl ServiceManagerBuilder {
     pub fn build(self) -> ServiceManager {
         ServiceManager {
             registry: self.registry.unwrap_or_else(|| Arc::new(LocalRegistry::shared())),
-            client: self.client.unwrap_or_else(default_client),
+            client: self.client.unwrap_or_default(),
             channel: self.channel.unwrap_or(ChannelKind::DispatchMsgpack),
             selection: self.selection,
         }
     }
-}
-
-fn default_client() -> reqwest::Client {
-    reqwest::Client::builder().tcp_nodelay(true).build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Configures one proxy. Made by [`ServiceManager::proxy`].

@@ -38,7 +38,9 @@
 //! # }
 //! ```
 
-pub use courier_client::{DispatchChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use courier_client::{
+    DispatchChannel, HttpClient, HttpClientBuilder, ProxyBuilder, ServiceManager, ServiceManagerBuilder,
+};
 pub use courier_core::{
     BoxFuture, Call, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentStatus,
     ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
