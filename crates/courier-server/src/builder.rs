@@ -1,4 +1,5 @@
 use crate::{
+    fast_path::Host,
     invoke::{self, DispatchTable, PREFIX},
     serve::Serving,
     server::{Running, Server},
@@ -31,6 +32,8 @@ pub struct ServerBuilder {
     max_header_bytes: usize,
     drain_timeout: Duration,
     router_changes: Vec<RouterChange>,
+    /// Whether a user layer wraps the routes, so calls must go through the router too.
+    layered: bool,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -57,6 +60,7 @@ impl Default for ServerBuilder {
             max_header_bytes: 64 * 1024,
             drain_timeout: Duration::from_secs(10),
             router_changes: Vec::new(),
+            layered: false,
         }
     }
 }
@@ -143,6 +147,7 @@ impl ServerBuilder {
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
         self.router_changes.push(Box::new(move |router| router.layer(layer)));
+        self.layered = true;
         self
     }
 
@@ -189,10 +194,11 @@ impl ServerBuilder {
                 health_url: Some(format!("{url}{HEALTH_PATH}")),
             });
         }
+        let table = Arc::new(table);
         let mut router = Router::new()
             .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
             .route(HEALTH_PATH, get(health))
-            .with_state(Arc::new(table))
+            .with_state(Arc::clone(&table))
             .fallback(invoke::not_found);
         for change in self.router_changes {
             router = change(router);
@@ -207,7 +213,8 @@ impl ServerBuilder {
         let mut server =
             Server::new(local_addr, url, self.registry, running, bound.into_values().collect(), self.drain_timeout);
         server.start_components().await?;
-        server.serving = Some(Serving::spawn(listener, router, self.max_header_bytes));
+        let host = Host::new((!self.layered).then_some(table), router);
+        server.serving = Some(Serving::spawn(listener, host, self.max_header_bytes));
         server.bound.iter().for_each(publish_local);
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");

@@ -2,9 +2,9 @@
 //! method's arguments as the body in the codec the `Content-Type` names.
 
 use axum::{
-    body::Body,
     extract::{Request, State},
     response::{IntoResponse, Response},
+    BoxError,
 };
 use bytes::Bytes;
 use courier_core::{
@@ -49,25 +49,65 @@ impl DispatchTable {
             self.endpoints.insert(path, endpoint);
         }
     }
+
+    /// Whether `path` is one of the endpoints.
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        self.endpoints.contains_key(path)
+    }
 }
 
 pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Request) -> Response {
+    match answer(&table, request).await {
+        Ok(reply) => {
+            let mut response = encoded(reply.status, reply.format, reply.body);
+            if reply.method_error {
+                response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+            }
+            response
+        }
+        Err((format, error)) => error_response(format, &error),
+    }
+}
+
+/// The encoded reply to a call that reached its method.
+pub(crate) struct Encoded {
+    pub(crate) status: StatusCode,
+    pub(crate) format: Format,
+    pub(crate) body: Vec<u8>,
+    /// Whether the body is the method's own error.
+    pub(crate) method_error: bool,
+}
+
+/// Dispatches a request; a fault comes back with the format to report it in.
+pub(crate) async fn answer<B>(
+    table: &DispatchTable,
+    request: http::Request<B>,
+) -> Result<Encoded, (Format, ServiceError)>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let format = content_type.and_then(Format::from_content_type);
     // Errors answer in the caller's codec when it named one we speak.
     let reply_format = format.unwrap_or(Format::Json);
-    match call(&table, request, format).await {
-        Ok(Dispatched::Value(body)) => encoded(StatusCode::OK, reply_format, body),
-        Ok(Dispatched::MethodError(body)) => {
-            let mut response = encoded(StatusCode::INTERNAL_SERVER_ERROR, reply_format, body);
-            response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
-            response
-        }
-        Ok(Dispatched::Failed(error)) | Err(error) => error_response(reply_format, &error),
+    let reply = |status, body, method_error| Encoded { status, format: reply_format, body, method_error };
+    match call(table, request, format).await {
+        Ok(Dispatched::Value(body)) => Ok(reply(StatusCode::OK, body, false)),
+        Ok(Dispatched::MethodError(body)) => Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, body, true)),
+        Ok(Dispatched::Failed(error)) | Err(error) => Err((reply_format, error)),
     }
 }
 
-async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -> Result<Dispatched, ServiceError> {
+async fn call<B>(
+    table: &DispatchTable,
+    request: http::Request<B>,
+    format: Option<Format>,
+) -> Result<Dispatched, ServiceError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     if request.method() != Method::POST {
         return Err(ServiceError::new(
             ErrorCode::MethodNotAllowed,
@@ -103,7 +143,11 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
     }))
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, ServiceError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),

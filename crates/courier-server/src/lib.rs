@@ -4,6 +4,7 @@
 
 mod builder;
 mod error;
+mod fast_path;
 mod invoke;
 mod serve;
 mod server;
