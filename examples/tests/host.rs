@@ -50,3 +50,46 @@ async fn user_routes_and_health_are_served_beside_dispatch_calls() {
     assert_eq!(greeter.hello("routes".into()).await.expect("hello"), "Hello, routes!");
     server.shutdown().await.expect("clean shutdown");
 }
+
+/// Panics when given a reason.
+#[service(name = "panicky")]
+trait Panicky {
+    async fn boom(&self, reason: String) -> Result<(), ServiceError>;
+}
+
+#[component(name = "panicky-component", services = [Panicky])]
+struct PanickyComponent;
+
+#[derive(Default)]
+struct Boom;
+
+#[implementation]
+impl Panicky for Boom {
+    async fn boom(&self, reason: String) -> Result<(), ServiceError> {
+        if !reason.is_empty() {
+            panic!("{reason}");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_method_is_an_internal_fault_and_the_server_goes_on() {
+    let registry = LocalRegistry::new();
+    let mut server = Server::builder()
+        .registry(registry.clone())
+        .component(PanickyComponent)
+        .component(GreeterComponent)
+        .start()
+        .await
+        .expect("server starts");
+    let services = ServiceManager::new(registry);
+    for channel in [ChannelKind::DispatchMsgpack, ChannelKind::DispatchJson] {
+        let panicky = services.proxy::<dyn Panicky>().channel(channel).build().expect("proxy");
+        let fault = panicky.boom("on purpose".into()).await.expect_err("the method panics");
+        assert_eq!(fault.code, courier::ErrorCode::Internal, "{channel}: {fault}");
+    }
+    let greeter = services.get::<dyn Greeter>().expect("proxy");
+    assert_eq!(greeter.hello("after".into()).await.expect("hello"), "Hello, after!");
+    server.shutdown().await.expect("clean shutdown");
+}

@@ -10,7 +10,7 @@
 use crate::invoke::{self, DispatchTable, ERROR_HEADER};
 use axum::Router;
 use bytes::Bytes;
-use courier_core::BoxFuture;
+use courier_core::{BoxFuture, Format, ServiceError};
 use http::{header, HeaderValue, Request, Response};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -43,13 +43,17 @@ impl hyper::service::Service<Request<Incoming>> for Host {
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         if let Some(table) = self.table.as_ref().filter(|table| table.serves(request.uri().path())) {
-            let table = Arc::clone(table);
-            return Box::pin(async move {
-                Ok(match invoke::answer(&table, request).await {
-                    Ok(reply) => reply_response(reply),
-                    Err((format, error)) => invoke::error_response(format, &error).map(Either::Right),
-                })
-            });
+            // The head is checked here, so the future carries only the body.
+            let (head, body) = request.into_parts();
+            return match invoke::route(table, &head) {
+                Ok(routed) => Box::pin(async move {
+                    Ok(match routed.run(body).await {
+                        Ok(reply) => reply_response(reply),
+                        Err((format, error)) => fault_response(format, &error),
+                    })
+                }),
+                Err((format, error)) => Box::pin(std::future::ready(Ok(fault_response(format, &error)))),
+            };
         }
         let router = self.router.clone();
         Box::pin(async move {
@@ -57,6 +61,10 @@ impl hyper::service::Service<Request<Incoming>> for Host {
             Ok(response.map(|response| response.map(Either::Right)).unwrap_or_else(|never| match never {}))
         })
     }
+}
+
+fn fault_response(format: Format, error: &ServiceError) -> Response<Body> {
+    invoke::error_response(format, error).map(Either::Right)
 }
 
 fn reply_response(reply: invoke::Encoded) -> Response<Body> {
