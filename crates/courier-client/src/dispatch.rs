@@ -1,4 +1,7 @@
-use crate::HttpClient;
+use crate::{
+    targets::{Target, Targets},
+    HttpClient,
+};
 use bytes::Bytes;
 use courier_core::{
     BoxFuture, Call, Channel, ChannelKind, ErrorCode, Format, Instances, Outcome, Reply, ServiceDescriptor,
@@ -23,8 +26,8 @@ pub struct DispatchChannel {
     component: String,
     instances: watch::Receiver<Instances>,
     selector: Arc<dyn UrlSelector>,
-    /// Per method index, the path below an instance's base URL.
-    paths: Box<[String]>,
+    /// Per instance and method, where calls go.
+    targets: Targets,
 }
 
 impl fmt::Debug for DispatchChannel {
@@ -60,18 +63,18 @@ impl DispatchChannel {
             component: component.to_owned(),
             instances,
             selector,
-            paths,
+            targets: Targets::new(paths),
         }
     }
 
-    /// The URL of the method on the instance the selector picks. A registry that has
-    /// not answered yet (Consul, just after the proxy was built) gets a moment to.
-    async fn url(&self, method: usize) -> Result<String, ServiceError> {
+    /// Where the method is called on the instance the selector picks. A registry that
+    /// has not answered yet (Consul, just after the proxy was built) gets a moment to.
+    async fn target(&self, method: usize) -> Result<Target, ServiceError> {
         if self.instances.borrow().is_empty() && !self.instances.has_changed().unwrap_or(true) {
             let mut first_answer = self.instances.clone();
             let _ = tokio::time::timeout(FIRST_ANSWER_TIMEOUT, first_answer.changed()).await;
         }
-        let instances = self.instances.borrow();
+        let instances = Instances::clone(&self.instances.borrow());
         let instance = match instances.len() {
             0 => None,
             _ => self.selector.select(&instances),
@@ -83,13 +86,13 @@ impl DispatchChannel {
                 ChannelKind::for_format(self.format)
             ))
         })?;
-        Ok(format!("{}{}", instance.url, self.paths[method]))
+        self.targets.get(&instances, instance, method)
     }
 
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
-        let url = self.url(call.method.index).await?;
+        let target = self.target(call.method.index).await?;
         let body = call.arguments.encode(self.format)?;
-        let response = self.client.post(url, &self.content_type, body).await?;
+        let response = self.client.post(target, &self.content_type, body).await?;
         let (status, body) = (response.status, response.body);
         let method_error = response.headers.contains_key(ERROR_HEADER);
         let format = response

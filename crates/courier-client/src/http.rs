@@ -1,9 +1,10 @@
 //! The HTTP client under the dispatch channels: hyper's pooled HTTP/1 client by default,
 //! or a `reqwest::Client` of the user's own for TLS or proxies.
 
+use crate::targets::Target;
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
-use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
@@ -79,24 +80,25 @@ impl HttpClient {
         HttpClientBuilder::default()
     }
 
-    /// POSTs `body` to `url` and reads the whole reply.
+    /// POSTs `body` to `target` and reads the whole reply.
     pub(crate) async fn post(
         &self,
-        url: String,
+        target: Target,
         content_type: &HeaderValue,
         body: Vec<u8>,
     ) -> Result<Exchange, ServiceError> {
         match &self.transport {
-            Transport::Hyper(hyper) => {
-                let exchange = hyper_post(&hyper.client, &url, content_type, body);
-                match hyper.timeout {
-                    None => exchange.await,
-                    Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
-                        Err(ServiceError::new(ErrorCode::Timeout, format!("call to {url} timed out after {limit:?}")))
-                    }),
+            Transport::Hyper(hyper) => match hyper.timeout {
+                None => hyper_post(&hyper.client, target, content_type, body).await,
+                Some(limit) => {
+                    let uri = target.uri.clone();
+                    let exchange = hyper_post(&hyper.client, target, content_type, body);
+                    tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
+                        Err(ServiceError::new(ErrorCode::Timeout, format!("call to {uri} timed out after {limit:?}")))
+                    })
                 }
-            }
-            Transport::Reqwest(client) => reqwest_post(client, &url, content_type, body).await,
+            },
+            Transport::Reqwest(client) => reqwest_post(client, &target.uri.to_string(), content_type, body).await,
         }
     }
 }
@@ -110,16 +112,17 @@ pub(crate) struct Exchange {
 
 async fn hyper_post(
     client: &legacy::Client<HttpConnector, Full<Bytes>>,
-    url: &str,
+    target: Target,
     content_type: &HeaderValue,
     body: Vec<u8>,
 ) -> Result<Exchange, ServiceError> {
-    let uri = Uri::try_from(url)
-        .map_err(|error| ServiceError::new(ErrorCode::Transport, format!("cannot call {url}: {error}")))?;
+    let Target { uri, host } = target;
+    let url = uri.clone();
     let mut request = Request::new(Full::new(Bytes::from(body)));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
+    headers.insert(header::HOST, host);
     headers.insert(header::CONTENT_TYPE, content_type.clone());
     headers.insert(header::ACCEPT, content_type.clone());
     let response = client.request(request).await.map_err(|error| {
@@ -128,10 +131,10 @@ async fn hyper_post(
             true => ErrorCode::Unavailable,
             false => ErrorCode::Transport,
         };
-        failure(code, url, &error)
+        failure(code, &url, &error)
     })?;
     let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|error| failure(ErrorCode::Transport, url, &error))?.to_bytes();
+    let body = body.collect().await.map_err(|error| failure(ErrorCode::Transport, &url, &error))?.to_bytes();
     Ok(Exchange { status: parts.status, headers: parts.headers, body })
 }
 
@@ -163,7 +166,7 @@ fn reqwest_failure(url: &str, error: &reqwest::Error) -> ServiceError {
     } else {
         ErrorCode::Transport
     };
-    failure(code, url, error)
+    failure(code, &url, error)
 }
 
 /// Whether a timeout anywhere down the chain caused `error` (a connect timeout, say).
@@ -182,7 +185,7 @@ fn timed_out(error: &(dyn StdError + 'static)) -> bool {
 
 /// The error, with its causes: HTTP clients keep the useful part (refused, reset, ...)
 /// there rather than in their own message.
-fn failure(code: ErrorCode, url: &str, error: &(dyn StdError + 'static)) -> ServiceError {
+fn failure(code: ErrorCode, url: &dyn fmt::Display, error: &(dyn StdError + 'static)) -> ServiceError {
     let mut message = format!("call to {url} failed: {error}");
     let mut cause = error.source();
     while let Some(error) = cause {
@@ -263,6 +266,12 @@ mod tests {
 
     const MSGPACK: HeaderValue = HeaderValue::from_static("application/msgpack");
 
+    fn target(url: &str) -> Target {
+        let uri: http::Uri = url.parse().expect("URI");
+        let host = HeaderValue::try_from(uri.authority().expect("authority").as_str()).expect("host");
+        Target { uri, host }
+    }
+
     /// A URL where nothing listens.
     async fn refusing_url() -> String {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -275,7 +284,7 @@ mod tests {
     async fn a_refused_connection_is_unavailable_on_either_transport() {
         let url = refusing_url().await;
         for client in [HttpClient::new(), HttpClient::from(reqwest::Client::new())] {
-            let error = client.post(url.clone(), &MSGPACK, Vec::new()).await.err().expect("nothing listens");
+            let error = client.post(target(&url), &MSGPACK, Vec::new()).await.err().expect("nothing listens");
             assert_eq!(error.code, ErrorCode::Unavailable, "{client:?}: {error}");
             assert!(error.message.contains(&url), "{error}");
         }
@@ -292,7 +301,7 @@ mod tests {
             }
         });
         let client = HttpClient::builder().timeout(Duration::from_millis(100)).build();
-        let error = client.post(url, &MSGPACK, b"body".to_vec()).await.err().expect("no answer comes");
+        let error = client.post(target(&url), &MSGPACK, b"body".to_vec()).await.err().expect("no answer comes");
         assert_eq!(error.code, ErrorCode::Timeout, "{error}");
         silent.abort();
     }
@@ -306,7 +315,8 @@ mod tests {
                 drop(stream);
             }
         });
-        let error = HttpClient::new().post(url, &MSGPACK, b"body".to_vec()).await.err().expect("no answer comes");
+        let error =
+            HttpClient::new().post(target(&url), &MSGPACK, b"body".to_vec()).await.err().expect("no answer comes");
         assert_eq!(error.code, ErrorCode::Transport, "{error}");
         rude.abort();
     }

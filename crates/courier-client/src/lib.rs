@@ -4,6 +4,7 @@
 mod dispatch;
 mod http;
 mod manager;
+mod targets;
 
 pub use dispatch::DispatchChannel;
 pub use http::{HttpClient, HttpClientBuilder};
