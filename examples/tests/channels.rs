@@ -1,9 +1,15 @@
 //! Every channel carries the recursive payload and a domain error intact.
 
 use courier::{prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, GreetingError, Node};
+use courier_examples::{Greeter, GreeterComponent, GreetingError, Node, Sample};
 
-const CHANNELS: [ChannelKind; 3] = [ChannelKind::Local, ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack];
+const CHANNELS: [ChannelKind; 5] = [
+    ChannelKind::Local,
+    ChannelKind::DispatchJson,
+    ChannelKind::DispatchMsgpack,
+    ChannelKind::DispatchProtobuf,
+    ChannelKind::Rest,
+];
 
 #[tokio::test]
 async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
@@ -17,6 +23,13 @@ async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
     for channel in CHANNELS {
         let greeter = services.proxy::<dyn Greeter>().channel(channel).build().expect("proxy");
         assert_eq!(greeter.echo(tree.clone()).await.expect("echo"), tree, "{channel}");
+        let sample = Sample::full();
+        assert_eq!(greeter.inspect(sample.clone()).await.expect("inspect"), sample, "{channel}");
+        assert_eq!(greeter.inspect(Sample::default()).await.expect("inspect"), Sample::default(), "{channel}");
+        greeter.ping().await.expect("ping");
+        let renamed = greeter.rename(7, Some("seven / 7?".into()), tree.clone()).await.expect("rename");
+        assert_eq!((renamed.id, renamed.name.as_str(), renamed.children.len()), (7, "seven / 7?", 3), "{channel}");
+        assert_eq!(greeter.hello("a b/c".into()).await.expect("hello"), "Hello, a b/c!", "{channel}");
         assert_eq!(greeter.greet("Ann".into(), true).await.expect("greet"), "Hello, Ann!", "{channel}");
         let refused = greeter.greet("Mallory".into(), false).await.expect_err("Mallory is refused");
         assert_eq!(

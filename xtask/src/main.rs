@@ -28,7 +28,9 @@ tasks:
   consul down                stop the agent started by `consul up`
   test [cargo test args]     install consul and the Python packages, then run every test
   ci                         fmt check, clippy, then `test`
-  bench [args]               run the roundtrip benchmark (release build)";
+  bench [args]               run the roundtrip benchmark (release build)
+  proto                      write the .proto schemas of the examples' services to proto/
+  hash-password              read a password on stdin, print its argon2id hash for a users file";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -44,6 +46,24 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "proto" => run(Command::new(env!("CARGO")).current_dir(workspace_root()).args([
+            "run",
+            "--quiet",
+            "-p",
+            "courier-examples",
+            "--example",
+            "proto",
+            "--",
+            "proto",
+        ])),
+        "hash-password" => run(Command::new(env!("CARGO")).current_dir(workspace_root()).args([
+            "run",
+            "--quiet",
+            "-p",
+            "courier-auth",
+            "--example",
+            "hash_password",
+        ])),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

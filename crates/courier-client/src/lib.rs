@@ -1,11 +1,23 @@
 //! The client side of courier: [`ServiceManager`] hands out proxies that pick a live
-//! instance per call and follow the registry as instances come and go.
+//! instance per call, follow the registry as instances come and go, and move a call to
+//! another instance when that is safe. Calls pass through interceptors — tower layers
+//! over [`ClientCall`]s — such as [`BearerToken`]. Every remote call gets a `tracing`
+//! span, carries its W3C trace context as `traceparent`, and is measured through the
+//! `metrics` facade.
 
-mod dispatch;
-mod http;
+mod call;
+mod channel;
 mod manager;
+mod observed;
+mod response;
+mod sender;
 mod targets;
+mod token;
 
-pub use dispatch::DispatchChannel;
-pub use http::{HttpClient, HttpClientBuilder};
+pub use call::ClientCall;
+pub use channel::HttpChannel;
 pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use token::{BearerToken, Token, WithToken};
+
+/// A proxy's call path as interceptors wrap it.
+pub type CallService = tower::util::BoxCloneSyncService<ClientCall, courier_core::Reply, courier_core::ServiceError>;

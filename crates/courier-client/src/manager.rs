@@ -1,9 +1,28 @@
-use crate::{DispatchChannel, HttpClient};
-use courier_core::{
-    local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Selection, Service, ServiceError,
-    UrlSelector,
+use crate::{
+    call::ClientCall,
+    observed::Observed,
+    sender::{Policy, Sender},
+    targets::Targets,
+    CallService, HttpChannel,
 };
-use std::{fmt, marker::PhantomData, sync::Arc};
+use courier_core::{
+    local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Reply, Selection, Service,
+    ServiceError, UrlSelector,
+};
+use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
+
+/// Wraps a proxy's call path in one interceptor.
+type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
+
+/// Turns a tower layer into an [`Interceptor`].
+fn interceptor<L>(layer: L) -> Interceptor
+where
+    L: tower::Layer<CallService> + Send + Sync + 'static,
+    L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+{
+    Arc::new(move |inner| CallService::new(layer.layer(inner)))
+}
 
 /// Hands out proxies for services, wherever their components run.
 ///
@@ -22,9 +41,12 @@ use std::{fmt, marker::PhantomData, sync::Arc};
 #[derive(Clone)]
 pub struct ServiceManager {
     registry: Arc<dyn ComponentRegistry>,
-    client: HttpClient,
+    client: reqwest::Client,
     channel: ChannelKind,
     selection: Selection,
+    timeout: Option<Duration>,
+    policy: Policy,
+    interceptors: Vec<Interceptor>,
 }
 
 impl fmt::Debug for ServiceManager {
@@ -33,6 +55,8 @@ impl fmt::Debug for ServiceManager {
             .field("registry", &self.registry)
             .field("channel", &self.channel)
             .field("selection", &self.selection)
+            .field("timeout", &self.timeout)
+            .field("interceptors", &self.interceptors.len())
             .finish_non_exhaustive()
     }
 }
@@ -63,18 +87,40 @@ impl ServiceManager {
 
     /// Configures a proxy for `S`.
     pub fn proxy<S: Service + ?Sized>(&self) -> ProxyBuilder<'_, S> {
-        ProxyBuilder { manager: self, channel: self.channel, selector: None, component: None, service: PhantomData }
+        ProxyBuilder {
+            manager: self,
+            channel: self.channel,
+            selector: None,
+            component: None,
+            timeout: self.timeout,
+            interceptors: self.interceptors.clone(),
+            service: PhantomData,
+        }
     }
 }
 
 /// Configures a [`ServiceManager`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ServiceManagerBuilder {
     registry: Option<Arc<dyn ComponentRegistry>>,
-    client: Option<HttpClient>,
+    client: Option<reqwest::Client>,
     channel: Option<ChannelKind>,
     selection: Selection,
+    timeout: Option<Duration>,
+    policy: Policy,
+    interceptors: Vec<Interceptor>,
+}
+
+impl fmt::Debug for ServiceManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceManagerBuilder")
+            .field("channel", &self.channel)
+            .field("selection", &self.selection)
+            .field("timeout", &self.timeout)
+            .field("interceptors", &self.interceptors.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServiceManagerBuilder {
@@ -96,10 +142,44 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// The HTTP client for remote calls: an [`HttpClient`] with timeouts or pool settings
-    /// of your own, or a `reqwest::Client`, for TLS or proxies. Default: [`HttpClient::new`].
-    pub fn http_client(mut self, client: impl Into<HttpClient>) -> Self {
-        self.client = Some(client.into());
+    /// The longest a call may take, unless a proxy or the [`CallContext`](courier_core::CallContext)
+    /// says less. Default: none.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How many instances a call may be tried on, when the ones before refused it,
+    /// could not be reached, or (for `#[idempotent]` methods) failed mid-call. Default: 3.
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.policy.attempts = attempts.max(1);
+        self
+    }
+
+    /// Leaves an instance out of the rotation for `backoff` after `failures` failed
+    /// calls in a row, whatever the registry says; then tries it again. Default: 3, 10 s.
+    pub fn outlier_ejection(mut self, failures: u32, backoff: Duration) -> Self {
+        self.policy.eject_after = failures.max(1);
+        self.policy.eject_for = backoff;
+        self
+    }
+
+    /// Wraps every proxy's calls in a tower layer: an interceptor that may read and set
+    /// headers and metadata, change the deadline, or fail the call before it is sent.
+    /// The first layer added is the outermost.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<CallService> + Send + Sync + 'static,
+        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+    {
+        self.interceptors.push(interceptor(layer));
+        self
+    }
+
+    /// The HTTP client for remote calls, for TLS or proxy settings of your own.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
         self
     }
 
@@ -107,11 +187,18 @@ impl ServiceManagerBuilder {
     pub fn build(self) -> ServiceManager {
         ServiceManager {
             registry: self.registry.unwrap_or_else(|| Arc::new(LocalRegistry::shared())),
-            client: self.client.unwrap_or_default(),
+            client: self.client.unwrap_or_else(default_client),
             channel: self.channel.unwrap_or(ChannelKind::DispatchMsgpack),
             selection: self.selection,
+            timeout: self.timeout,
+            policy: self.policy,
+            interceptors: self.interceptors,
         }
     }
+}
+
+fn default_client() -> reqwest::Client {
+    reqwest::Client::builder().tcp_nodelay(true).build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Configures one proxy. Made by [`ServiceManager::proxy`].
@@ -121,6 +208,8 @@ pub struct ProxyBuilder<'m, S: ?Sized> {
     channel: ChannelKind,
     selector: Option<Arc<dyn UrlSelector>>,
     component: Option<String>,
+    timeout: Option<Duration>,
+    interceptors: Vec<Interceptor>,
     service: PhantomData<fn() -> Box<S>>,
 }
 
@@ -152,6 +241,23 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
         self
     }
 
+    /// The longest a call through this proxy may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Wraps this proxy's calls in a tower layer, inside the manager's.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<CallService> + Send + Sync + 'static,
+        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
+    {
+        self.interceptors.push(interceptor(layer));
+        self
+    }
+
     /// The component to call, when the service is bundled by a component this program
     /// does not link, or by several.
     pub fn component(mut self, name: impl Into<String>) -> Self {
@@ -162,7 +268,7 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     /// The proxy. It follows the registry for as long as it lives.
     pub fn build(self) -> Result<Arc<S>, ServiceError> {
         let service = S::DESCRIPTOR;
-        let Some(format) = self.channel.format() else {
+        if self.channel == ChannelKind::Local {
             return local_service::<S>().ok_or_else(|| {
                 ServiceError::unavailable(format!(
                     "no implementation of `{}` runs in this process: start a server with its component first, or call it over a remote channel",
@@ -170,6 +276,18 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 ))
             });
         };
+        if self.channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
+            return Err(ServiceError::new(
+                courier_core::ErrorCode::UnsupportedMediaType,
+                format!("service `{}` is not declared for protobuf: use #[service(protobuf)]", service.name),
+            ));
+        }
+        if self.channel == ChannelKind::Rest && service.methods.iter().all(|method| method.rest.is_none()) {
+            return Err(ServiceError::new(
+                courier_core::ErrorCode::NotFound,
+                format!("service `{}` declares no REST routes: use #[rest] with #[get], #[post], ...", service.name),
+            ));
+        }
         let component = match self.component {
             Some(name) => name,
             None => ComponentEntry::serving(service.name).map(|entry| entry.descriptor.name.to_owned()).ok_or_else(
@@ -182,14 +300,13 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
             )?,
         };
         let manager = self.manager;
-        let channel = DispatchChannel::new(
-            manager.client.clone(),
-            format,
-            &component,
-            service,
-            manager.registry.watch(&component, self.channel),
-            self.selector.unwrap_or_else(|| manager.selection.selector()),
-        );
-        Ok(S::proxy(Arc::new(channel)))
+        let instances = manager.registry.watch(&component, self.channel);
+        let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
+        let targets = Targets::new(&component, self.channel, instances, selector);
+        let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service);
+        // The first interceptor added is the outermost, so wrap from the last.
+        let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
+        let channel = HttpChannel::new(self.channel, stack, self.timeout);
+        Ok(S::proxy(Arc::new(Observed::new(channel, self.channel))))
     }
 }

@@ -16,7 +16,7 @@ use tokio::{sync::watch, task::JoinHandle};
 pub(crate) const CHANNEL_META_PREFIX: &str = "channel-";
 
 /// A [`ComponentRegistry`] on Consul: servers register their components with the local
-/// agent, with an HTTP health check on the server's health endpoint; proxies follow the
+/// agent, with an HTTP health check on the component's health endpoint; proxies follow the
 /// passing instances through blocking queries. Clones share everything.
 ///
 /// While Consul is unreachable, proxies keep the last instances they knew; a server

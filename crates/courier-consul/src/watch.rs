@@ -4,7 +4,7 @@ use crate::{
     api::HealthEntry,
     registry::{Inner, CHANNEL_META_PREFIX},
 };
-use courier_core::{ChannelKind, Instance, Instances};
+use courier_core::{telemetry, ChannelKind, Instance, Instances};
 use std::{
     collections::HashMap,
     sync::{
@@ -53,14 +53,15 @@ impl ComponentWatch {
 
     /// Publishes the instances of every channel; `first` answers are sent even when
     /// unchanged, so waiting callers learn that the answer is in.
-    fn publish(&self, entries: &[HealthEntry], first: bool) {
+    fn publish(&self, component: &str, entries: &[HealthEntry], first: bool) {
         self.answered.store(true, Ordering::Release);
         for (&channel, sender) in &self.channels {
-            let instances: Instances = entries.iter().filter_map(|entry| instance(entry, channel)).collect();
+            let instances: Vec<Instance> = entries.iter().filter_map(|entry| instance(entry, channel)).collect();
             sender.send_if_modified(|current| {
-                let changed = first || *current != instances;
+                let changed = first || **current != *instances;
                 if changed {
-                    *current = instances;
+                    *current = instances.into_iter().map(|instance| instance.carried_over(current)).collect();
+                    telemetry::watch_updated("consul", component, channel, current.len());
                 }
                 changed
             });
@@ -115,7 +116,7 @@ pub(crate) async fn follow(registry: Arc<Inner>, component: String, watch: Arc<C
             Ok(passing) => {
                 index = next_index(index, passing.index);
                 backoff = FIRST_BACKOFF;
-                watch.publish(&passing.entries, first);
+                watch.publish(&component, &passing.entries, first);
                 first = false;
             }
             Err(error) => {

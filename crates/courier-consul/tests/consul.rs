@@ -4,7 +4,11 @@ use courier::{prelude::*, ConsulRegistry, ErrorCode, ServerError};
 use courier_examples::{Greeter, GreeterComponent, Polite};
 use courier_test_support::{wait_until, ConsulAgent};
 use serde_json::Value;
-use std::{process::Command, time::Duration};
+use std::{
+    process::Command,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 const COMPONENT: &str = "greeter-component";
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -184,4 +188,162 @@ async fn consul_s_own_tools_read_the_registration() {
     assert_eq!(catalog[0]["ServicePort"], server.local_addr().port());
     assert_eq!(catalog[0]["ServiceMeta"]["channel-dispatch-msgpack"], server.url());
     server.shutdown().await.expect("clean shutdown");
+}
+
+/// A service of its own, so the components below never answer for `Greeter`.
+#[service(name = "consul-lifecycle-probe")]
+trait Probe {
+    async fn ping(&self) -> Result<(), ServiceError>;
+}
+
+#[derive(Default)]
+struct Pong;
+
+#[implementation]
+impl Probe for Pong {
+    async fn ping(&self) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+#[component(name = "consul-lifecycle-ready", services = [Probe])]
+struct Ready;
+
+#[component(name = "consul-lifecycle-broken", services = [Probe], startup = Self::fail)]
+struct Broken;
+
+impl Broken {
+    async fn fail(&self) -> Result<(), ServiceError> {
+        Err(ServiceError::unavailable("the database is unreachable"))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_startup_hook_registers_nothing_with_consul() {
+    let Some(agent) = ConsulAgent::start().await else { return };
+    let error = Server::builder()
+        .registry(registry(&agent, None))
+        .component(Ready)
+        .component(Broken)
+        .start()
+        .await
+        .expect_err("the broken component's startup hook fails");
+    assert!(matches!(error, ServerError::Hook { component: "consul-lifecycle-broken", stage: "start", .. }), "{error}");
+
+    let services: Value = reqwest::get(format!("{}/v1/agent/services", agent.http_url()))
+        .await
+        .expect("Consul answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(services, serde_json::json!({}), "the agent knows no service");
+    for component in ["consul-lifecycle-ready", "consul-lifecycle-broken"] {
+        let url = format!("{}/v1/health/service/{component}", agent.http_url());
+        let entries: Vec<Value> = reqwest::get(url).await.expect("Consul answers").json().await.expect("JSON");
+        assert!(entries.is_empty(), "{component}: {entries:?}");
+    }
+}
+
+/// Tells which instance answered, so the test sees where calls go.
+#[service(name = "consul-health-named")]
+trait Named {
+    async fn name(&self) -> Result<String, ServiceError>;
+}
+
+/// Registered with a health endpoint of its own, which Consul's check asks.
+#[component(name = "consul-health-component", services = [Named], health = "/named/health")]
+struct NamedComponent;
+
+struct Switchable {
+    name: &'static str,
+    failing: AtomicBool,
+}
+
+#[implementation(manual)]
+impl Named for Switchable {
+    async fn name(&self) -> Result<String, ServiceError> {
+        Ok(self.name.to_owned())
+    }
+}
+
+#[health_checks]
+impl Switchable {
+    #[health_check(name = "switch", fail_if_slower_than = "500ms")]
+    async fn switch(&self, result: &mut CheckResult) {
+        if self.failing.load(Ordering::SeqCst) {
+            result.error(format!("{} is switched off", self.name));
+        }
+    }
+}
+
+async fn start_named(registry: &ConsulRegistry, name: &'static str) -> (Server, Arc<Switchable>) {
+    let instance = Arc::new(Switchable { name, failing: AtomicBool::new(false) });
+    let server = Server::builder()
+        .registry(registry.clone())
+        .component(NamedComponent)
+        .service::<dyn Named>(instance.clone())
+        .start()
+        .await
+        .expect("server starts");
+    (server, instance)
+}
+
+/// The entries of a component, passing or all, as Consul reports them.
+async fn health_entries(agent: &ConsulAgent, component: &str, only_passing: bool) -> Vec<Value> {
+    let query = if only_passing { "?passing" } else { "" };
+    let url = format!("{}/v1/health/service/{component}{query}", agent.http_url());
+    reqwest::get(url).await.expect("Consul answers").json().await.expect("a JSON array")
+}
+
+/// Calls until `name` has answered twice in a row: round-robin over two instances
+/// would have reached the other one.
+async fn only(named: &dyn Named, name: &str) -> bool {
+    named.name().await.is_ok_and(|who| who == name) && named.name().await.is_ok_and(|who| who == name)
+}
+
+#[tokio::test]
+async fn a_failing_health_check_takes_the_instance_out_of_consul_and_out_of_the_proxy_until_it_passes_again() {
+    let Some(agent) = ConsulAgent::start().await else { return };
+    let registry = registry(&agent, None);
+    let (mut a, _) = start_named(&registry, "a").await;
+    let (mut b, switch_b) = start_named(&registry, "b").await;
+    let component = "consul-health-component";
+    wait_until(DEADLINE, "both instances pass", || async { health_entries(&agent, component, true).await.len() == 2 })
+        .await;
+    let named = ServiceManager::new(registry.clone()).get::<dyn Named>().expect("proxy");
+    wait_until(DEADLINE, "both instances get calls", || async {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4 {
+            seen.extend(named.name().await.ok());
+        }
+        seen.len() == 2
+    })
+    .await;
+
+    switch_b.failing.store(true, Ordering::SeqCst);
+    let a_port = [u64::from(a.local_addr().port())];
+    wait_until(DEADLINE, "Consul's check fails b", || async {
+        ports(&health_entries(&agent, component, true).await) == a_port
+    })
+    .await;
+    let entries = health_entries(&agent, component, false).await;
+    let b_entry = entries.iter().find(|entry| entry["Service"]["Port"] == b.local_addr().port()).expect("b is known");
+    let b_check = b_entry["Checks"].as_array().expect("checks").iter().find(|check| check["Type"] == "http");
+    let b_check = b_check.expect("b's HTTP check");
+    assert_eq!(b_check["Status"], "critical");
+    let output = b_check["Output"].as_str().unwrap_or_default();
+    assert!(output.contains("503") && output.contains("b is switched off"), "Consul read our report: {output}");
+    wait_until(DEADLINE, "the proxy stops calling b", || async { only(&*named, "a").await }).await;
+    for call in 0..20 {
+        assert_eq!(named.name().await.expect("a answers"), "a", "call {call} reached the failing instance");
+    }
+
+    switch_b.failing.store(false, Ordering::SeqCst);
+    wait_until(DEADLINE, "b passes again", || async { health_entries(&agent, component, true).await.len() == 2 }).await;
+    wait_until(DEADLINE, "the proxy calls b again", || async {
+        named.name().await.is_ok_and(|who| who == "b") || named.name().await.is_ok_and(|who| who == "b")
+    })
+    .await;
+    a.shutdown().await.expect("a stops");
+    b.shutdown().await.expect("b stops");
 }

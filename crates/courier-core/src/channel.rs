@@ -1,6 +1,5 @@
 use crate::{BoxFuture, ErrorCode, Format, MethodDescriptor, ServiceDescriptor, ServiceError};
 use bytes::Bytes;
-use serde::{de::DeserializeOwned, Serialize};
 use std::{fmt, str::FromStr};
 
 /// The channels a service can be called on.
@@ -13,11 +12,24 @@ pub enum ChannelKind {
     DispatchJson,
     /// `POST /invoke/<component>/<service>/<method>` with a MessagePack body.
     DispatchMsgpack,
+    /// `POST /invoke/<component>/<service>/<method>` with a protobuf body.
+    DispatchProtobuf,
+    /// The routes declared with `#[get]`, `#[post]`, ... under `#[rest("/prefix")]`, in JSON.
+    Rest,
 }
+
+const ALL: [ChannelKind; 5] = [
+    ChannelKind::Local,
+    ChannelKind::DispatchJson,
+    ChannelKind::DispatchMsgpack,
+    ChannelKind::DispatchProtobuf,
+    ChannelKind::Rest,
+];
 
 impl ChannelKind {
     /// Every channel that crosses the network.
-    pub const REMOTE: &'static [ChannelKind] = &[ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack];
+    pub const REMOTE: &'static [ChannelKind] =
+        &[ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf, ChannelKind::Rest];
 
     /// The channel's name, as registries and configuration spell it.
     pub const fn name(self) -> &'static str {
@@ -25,15 +37,19 @@ impl ChannelKind {
             Self::Local => "local",
             Self::DispatchJson => "dispatch-json",
             Self::DispatchMsgpack => "dispatch-msgpack",
+            Self::DispatchProtobuf => "dispatch-protobuf",
+            Self::Rest => "rest",
         }
     }
 
-    /// The wire format of a remote channel; `None` for [`ChannelKind::Local`].
+    /// The wire format of a dispatch channel; `None` for [`ChannelKind::Local`] and
+    /// [`ChannelKind::Rest`], whose routes are not dispatched by format.
     pub const fn format(self) -> Option<Format> {
         match self {
-            Self::Local => None,
+            Self::Local | Self::Rest => None,
             Self::DispatchJson => Some(Format::Json),
             Self::DispatchMsgpack => Some(Format::MsgPack),
+            Self::DispatchProtobuf => Some(Format::Protobuf),
         }
     }
 
@@ -42,6 +58,7 @@ impl ChannelKind {
         match format {
             Format::Json => Self::DispatchJson,
             Format::MsgPack => Self::DispatchMsgpack,
+            Format::Protobuf => Self::DispatchProtobuf,
         }
     }
 }
@@ -61,26 +78,25 @@ impl FromStr for ChannelKind {
     /// assert!("carrier-pigeon".parse::<ChannelKind>().is_err());
     /// ```
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        [Self::Local, Self::DispatchJson, Self::DispatchMsgpack]
-            .into_iter()
-            .find(|kind| kind.name() == name)
-            .ok_or_else(|| {
-                ServiceError::bad_request(format!(
-                    "unknown channel `{name}`; known: local, dispatch-json, dispatch-msgpack"
-                ))
-            })
+        ALL.into_iter().find(|kind| kind.name() == name).ok_or_else(|| {
+            let known: Vec<_> = ALL.iter().map(|kind| kind.name()).collect();
+            ServiceError::bad_request(format!("unknown channel `{name}`; known: {}", known.join(", ")))
+        })
     }
 }
 
-/// A method's arguments, encodable in any [`Format`] without knowing their type.
+/// A method's arguments, encodable in any [`Format`] the service speaks without
+/// knowing their type. `#[service]` implements it for each method's arguments.
 pub trait Arguments: Send + Sync {
     /// Encodes the arguments in `format`.
     fn encode(&self, format: Format) -> Result<Vec<u8>, ServiceError>;
-}
 
-impl<T: Serialize + Send + Sync> Arguments for T {
-    fn encode(&self, format: Format) -> Result<Vec<u8>, ServiceError> {
-        format.encode(self)
+    /// The REST request of a method that has a route.
+    fn rest(&self) -> Result<crate::rest::RestCall, ServiceError> {
+        Err(ServiceError::new(
+            crate::ErrorCode::NotFound,
+            "this method has no REST route: declare one with #[get(...)], #[post(...)], ...",
+        ))
     }
 }
 
@@ -131,19 +147,31 @@ pub trait Channel: Send + Sync + fmt::Debug {
     fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>>;
 }
 
-/// Sends a call through a channel and decodes the reply into the method's result.
+/// How one method's results travel: `#[service]` implements it per method.
+pub trait MethodCodec {
+    /// The method's `Ok` type.
+    type Value;
+    /// The method's `Err` type.
+    type Error: From<ServiceError>;
+    /// Decodes an `Ok` value.
+    fn decode_value(format: Format, body: &[u8]) -> Result<Self::Value, ServiceError>;
+    /// Decodes the method's own error.
+    fn decode_error(format: Format, body: &[u8]) -> Result<Self::Error, ServiceError>;
+    /// Encodes what the method returned.
+    fn encode_outcome(format: Format, outcome: Result<Self::Value, Self::Error>) -> crate::Dispatched;
+}
+
+/// Sends a call through a channel and decodes the reply with the method's codec.
 ///
-/// Generated proxies call this; a method error arrives decoded as `E`, a fault of
-/// courier as `E::from(ServiceError)`.
-pub async fn invoke<R, E>(channel: &dyn Channel, call: Call<'_>) -> Result<R, E>
-where
-    R: DeserializeOwned,
-    E: DeserializeOwned + From<ServiceError>,
-{
+/// Generated proxies call this; a method error arrives decoded as `C::Error`, a fault
+/// of courier as `C::Error::from(ServiceError)`.
+pub async fn invoke<C: MethodCodec>(channel: &dyn Channel, call: Call<'_>) -> Result<C::Value, C::Error> {
     let reply = channel.call(call).await?;
     match reply.outcome {
-        Outcome::Value => reply.format.decode(&reply.body).map_err(|e| E::from(unreadable(e))),
-        Outcome::MethodError => Err(reply.format.decode(&reply.body).map_err(|e| E::from(unreadable(e)))?),
+        Outcome::Value => C::decode_value(reply.format, &reply.body).map_err(|e| C::Error::from(unreadable(e))),
+        Outcome::MethodError => {
+            Err(C::decode_error(reply.format, &reply.body).map_err(|e| C::Error::from(unreadable(e)))?)
+        }
     }
 }
 

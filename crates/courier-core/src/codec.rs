@@ -1,4 +1,4 @@
-use crate::{ErrorCode, ServiceError};
+use crate::{protobuf::ErrorMessage, ErrorCode, ServiceError};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// A wire format for arguments, results and errors.
@@ -79,7 +79,13 @@ pub enum Format {
     Json,
     /// [`MsgPackCodec`].
     MsgPack,
+    /// Protobuf, for services declared with `#[service(protobuf)]`: the generated code
+    /// encodes their messages, not serde (see [`crate::protobuf`]).
+    Protobuf,
 }
+
+/// The `Content-Type` of protobuf bodies.
+const PROTOBUF_CONTENT_TYPE: &str = "application/x-protobuf";
 
 impl Format {
     /// The `Content-Type` of this format.
@@ -87,6 +93,7 @@ impl Format {
         match self {
             Self::Json => JsonCodec::CONTENT_TYPE,
             Self::MsgPack => MsgPackCodec::CONTENT_TYPE,
+            Self::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
 
@@ -107,32 +114,72 @@ impl Format {
             .any(|known| essence.eq_ignore_ascii_case(known))
         {
             Some(Self::MsgPack)
+        } else if [PROTOBUF_CONTENT_TYPE, "application/protobuf", "application/vnd.google.protobuf"]
+            .iter()
+            .any(|known| essence.eq_ignore_ascii_case(known))
+        {
+            Some(Self::Protobuf)
         } else {
             None
         }
     }
 
-    /// Encodes with this format's [`Codec::encode`].
+    /// Encodes with this format's [`Codec::encode`]; protobuf is not a serde format.
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, ServiceError> {
         match self {
             Self::Json => JsonCodec::encode(value),
             Self::MsgPack => MsgPackCodec::encode(value),
+            Self::Protobuf => Err(not_protobuf()),
         }
     }
 
-    /// Encodes with this format's [`Codec::encode_readable`].
+    /// Encodes with this format's [`Codec::encode_readable`]; protobuf is not a serde format.
     pub fn encode_readable<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, ServiceError> {
         match self {
             Self::Json => JsonCodec::encode_readable(value),
             Self::MsgPack => MsgPackCodec::encode_readable(value),
+            Self::Protobuf => Err(not_protobuf()),
         }
     }
 
-    /// Decodes with this format's [`Codec::decode`].
+    /// Decodes with this format's [`Codec::decode`]; protobuf is not a serde format.
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, ServiceError> {
         match self {
             Self::Json => JsonCodec::decode(bytes),
             Self::MsgPack => MsgPackCodec::decode(bytes),
+            Self::Protobuf => Err(not_protobuf()),
         }
     }
+
+    /// Encodes a courier fault: `{code, message}`, or `courier.Error` in protobuf.
+    pub fn encode_error(self, error: &ServiceError) -> Vec<u8> {
+        let encoded = match self {
+            Self::Protobuf => Ok(crate::protobuf::encode_message(&ErrorMessage {
+                code: error.code.to_string(),
+                message: error.message.clone(),
+            })),
+            serde => serde.encode_readable(error),
+        };
+        encoded.unwrap_or_else(|_| br#"{"code":"internal","message":"cannot encode the error"}"#.to_vec())
+    }
+
+    /// Decodes a courier fault written by [`encode_error`](Self::encode_error).
+    pub fn decode_error(self, bytes: &[u8]) -> Result<ServiceError, ServiceError> {
+        match self {
+            Self::Protobuf => {
+                let message: ErrorMessage = crate::protobuf::decode_message(bytes)?;
+                let code = serde_json::from_value(serde_json::Value::String(message.code))
+                    .map_err(|_| ServiceError::bad_request("unknown error code"))?;
+                Ok(ServiceError::new(code, message.message))
+            }
+            serde => serde.decode(bytes),
+        }
+    }
+}
+
+fn not_protobuf() -> ServiceError {
+    ServiceError::new(
+        ErrorCode::UnsupportedMediaType,
+        "this service is not declared for the dispatch-protobuf channel: use #[service(protobuf)]",
+    )
 }

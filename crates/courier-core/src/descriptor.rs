@@ -9,6 +9,8 @@ pub struct ServiceDescriptor {
     pub description: &'static str,
     /// The methods, in declaration order.
     pub methods: &'static [MethodDescriptor],
+    /// For services declared with `#[service(protobuf)]`, their `.proto` schema.
+    pub protobuf: Option<fn() -> String>,
 }
 
 impl ServiceDescriptor {
@@ -27,6 +29,13 @@ pub struct MethodDescriptor {
     pub index: usize,
     /// The argument names, in order, as they appear on the wire.
     pub arguments: &'static [&'static str],
+    /// The method's REST route, if it has one.
+    pub rest: Option<&'static crate::rest::RestRoute>,
+    /// Who may call it.
+    pub access: crate::auth::Access,
+    /// Whether running it twice does no more than running it once (`#[idempotent]`), so
+    /// a call that failed mid-way may be sent again.
+    pub idempotent: bool,
 }
 
 /// What `#[component]` knows about a component.
@@ -38,6 +47,13 @@ pub struct ComponentDescriptor {
     pub services: &'static [&'static ServiceDescriptor],
     /// The channels it can be reached on.
     pub channels: &'static [ChannelKind],
+    /// At most this many calls run at once (`max_concurrent = N`); `None`: no cap.
+    pub max_concurrent: Option<usize>,
+    /// Calls past the cap that wait for a place (`queue = N`); the rest get 503.
+    pub queue: usize,
+    /// Its own health endpoint, reporting the checks of its services and the server's;
+    /// `None` for the server's `/health`, which reports every check.
+    pub health: Option<&'static str>,
 }
 
 impl ComponentDescriptor {

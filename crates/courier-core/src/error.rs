@@ -12,6 +12,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request could not be decoded into the method's arguments (400).
     BadRequest,
+    /// The caller presented no valid credential (401).
+    Unauthenticated,
     /// The caller may not do this (403).
     Forbidden,
     /// The HTTP method is not the one the endpoint takes (405).
@@ -26,6 +28,8 @@ pub enum ErrorCode {
     Timeout,
     /// The connection failed, or a reply could not be read (502).
     Transport,
+    /// The request was sent and no answer came back: the method may have run (502).
+    MaybeExecuted,
     /// The server failed in a way the caller cannot fix (500).
     Internal,
 }
@@ -35,13 +39,14 @@ impl ErrorCode {
     pub const fn status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Internal => 500,
-            Self::Transport => 502,
+            Self::Transport | Self::MaybeExecuted => 502,
             Self::Unavailable => 503,
             Self::Timeout => 504,
         }
@@ -51,6 +56,7 @@ impl ErrorCode {
     pub const fn from_status(status: u16) -> Self {
         match status {
             400 => Self::BadRequest,
+            401 => Self::Unauthenticated,
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
@@ -63,8 +69,10 @@ impl ErrorCode {
         }
     }
 
-    const fn as_str(self) -> &'static str {
+    /// The code as the wire spells it: `not_found`, `bad_request`, ...
+    pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::BadRequest => "bad_request",
@@ -74,6 +82,7 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::Timeout => "timeout",
             Self::Transport => "transport",
+            Self::MaybeExecuted => "maybe_executed",
             Self::Internal => "internal",
         }
     }

@@ -1,28 +1,44 @@
 //! The parts of courier that both sides of a call share: service and component
 //! descriptors, errors, codecs, the [`Channel`] seam, URL selectors and the
-//! [`ComponentRegistry`] with its in-process default, [`LocalRegistry`].
+//! [`ComponentRegistry`] with its in-process default, [`LocalRegistry`], and the
+//! [`HealthManager`] that runs health checks.
 //!
 //! Users depend on the `courier` facade, which re-exports what they need.
 
+pub mod auth;
 mod channel;
 mod codec;
 mod component;
+mod context;
 mod descriptor;
 mod error;
+mod health;
+mod instance;
 mod local;
+pub mod protobuf;
 mod registry;
+pub mod rest;
 mod selector;
 mod service;
+pub mod telemetry;
+mod trace;
 
-pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, Outcome, Reply};
+pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
 pub use component::{Component, ComponentEntry, ComponentStatus};
+pub use context::CallContext;
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
 pub use error::{ErrorCode, ServiceError};
+pub use health::{
+    CheckOptions, CheckOutcome, CheckReport, CheckResult, HealthCheck, HealthChecks, HealthManager, HealthReport,
+    HealthStatus,
+};
+pub use instance::{CallGuard, Instance};
 pub use local::{local_service, publish_local, withdraw_local};
-pub use registry::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration};
-pub use selector::{First, RoundRobin, Selection, UrlSelector};
+pub use registry::{ComponentRegistry, Instances, LocalRegistry, Registration};
+pub use selector::{First, LeastLoaded, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
+pub use trace::TraceContext;
 
 /// A boxed, `Send` future: what trait methods return so they stay object-safe.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -34,15 +50,23 @@ pub mod __private {
     pub use serde;
 
     pub use bytes::Bytes;
-    pub use std::sync::Arc;
+    pub use prost;
+    pub use std::{sync::Arc, time::Duration, vec::Vec};
 
-    pub use crate::channel::{invoke, Call, Channel};
+    pub use crate::channel::{invoke, Arguments, Call, Channel, MethodCodec};
     pub use crate::codec::Format;
     pub use crate::component::{Component, ComponentEntry};
     pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
-    pub use crate::service::{
-        assert_argument, assert_discoverable, assert_error, assert_result, bind, outcome, unknown_method, Dispatch,
-        Dispatched, Implementation, Service,
+    pub use crate::health::{CheckOptions, CheckOutcome, CheckResult, HealthCheck, HealthChecks};
+    pub use crate::protobuf::{decode_message, ProtoElement, ProtoField, ProtoMessage, Schema};
+    pub use crate::rest::{
+        decode_body, decode_path, decode_query, path_segment, query_string, respond, HttpMethod, ParameterLocation,
+        RestCall, RestParameter, RestRequest, RestResponse, RestRoute,
     };
-    pub use crate::{BoxFuture, ChannelKind, ServiceError};
+    pub use crate::service::{
+        assert_argument, assert_discoverable, assert_error, assert_result, authorize, bind, proto_method_error,
+        proto_outcome, serde_outcome, unknown_method, ChecksOf, DeclaresChecks, DeclaresNoChecks, Dispatch, Dispatched,
+        Implementation, Service,
+    };
+    pub use crate::{auth::Access, BoxFuture, ChannelKind, ServiceError};
 }

@@ -28,4 +28,5 @@ pub fn local_service<S: Service + ?Sized>() -> Option<Arc<S>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .get(S::DESCRIPTOR.name)
         .and_then(BoundService::implementation::<S>)
+        .map(S::guarded)
 }

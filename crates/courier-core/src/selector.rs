@@ -44,6 +44,35 @@ impl UrlSelector for RoundRobin {
     }
 }
 
+/// The less loaded of two instances picked at random ("power of two choices"), by calls
+/// this process has in flight on each: slow instances accumulate calls and get fewer new
+/// ones, without the herding of always picking the least loaded.
+///
+/// ```
+/// use courier_core::{Instance, LeastLoaded, UrlSelector};
+/// let instances = [Instance::new("busy", "http://a"), Instance::new("idle", "http://b")];
+/// let _calls: Vec<_> = (0..5).map(|_| instances[0].start_call()).collect();
+/// assert_eq!(LeastLoaded.select(&instances).unwrap().id, "idle");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeastLoaded;
+
+impl UrlSelector for LeastLoaded {
+    fn select<'a>(&self, instances: &'a [Instance]) -> Option<&'a Instance> {
+        match instances.len() {
+            0 => None,
+            1 => instances.first(),
+            2 => instances.iter().min_by_key(|instance| instance.in_flight()),
+            len => {
+                let first = fastrand::usize(..len);
+                let second = (first + 1 + fastrand::usize(..len - 1)) % len;
+                let (a, b) = (&instances[first], &instances[second]);
+                Some(if b.in_flight() < a.in_flight() { b } else { a })
+            }
+        }
+    }
+}
+
 /// The built-in selection strategies, by name, for configuration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -53,6 +82,8 @@ pub enum Selection {
     /// [`RoundRobin`].
     #[default]
     RoundRobin,
+    /// [`LeastLoaded`].
+    LeastLoaded,
 }
 
 impl Selection {
@@ -61,6 +92,7 @@ impl Selection {
         match self {
             Self::First => Arc::new(First),
             Self::RoundRobin => Arc::new(RoundRobin::default()),
+            Self::LeastLoaded => Arc::new(LeastLoaded),
         }
     }
 }

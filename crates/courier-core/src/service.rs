@@ -1,4 +1,7 @@
-use crate::{BoxFuture, Channel, Format, ServiceDescriptor, ServiceError};
+use crate::{
+    rest::{RestRequest, RestResponse},
+    BoxFuture, Channel, Format, HealthCheck, HealthChecks, ServiceDescriptor, ServiceError,
+};
 use bytes::Bytes;
 use serde::{de::DeserializeOwned, Serialize};
 use std::{any::Any, fmt, sync::Arc};
@@ -20,6 +23,23 @@ pub trait Service: Send + Sync + 'static {
 
     /// A dispatcher that decodes calls and hands them to `implementation`.
     fn dispatcher(implementation: Arc<Self>) -> Arc<dyn Dispatch>;
+
+    /// The implementation as in-process callers see it: checked against the caller's
+    /// principal where methods demand one.
+    fn guarded(implementation: Arc<Self>) -> Arc<Self> {
+        implementation
+    }
+
+    /// The health checks `implementation` declares with `#[health_checks]` on its type.
+    fn health_checks(implementation: &Arc<Self>) -> Vec<HealthCheck> {
+        let _ = implementation;
+        Vec::new()
+    }
+}
+
+/// Whether the current call's principal may call `method`.
+pub fn authorize(method: &crate::MethodDescriptor) -> Result<(), ServiceError> {
+    method.access.check(crate::CallContext::current().principal())
 }
 
 /// What a dispatcher made of one call.
@@ -38,6 +58,12 @@ pub trait Dispatch: Send + Sync {
     /// Decodes `body` as the arguments of method `method`, calls it and encodes the
     /// outcome in `format`.
     fn dispatch(&self, method: usize, format: Format, body: Bytes) -> BoxFuture<'static, Dispatched>;
+
+    /// Serves method `method` on its REST route.
+    fn rest(&self, method: usize, request: RestRequest) -> BoxFuture<'static, RestResponse> {
+        let _ = (method, request);
+        Box::pin(async { RestResponse::fault(&ServiceError::new(crate::ErrorCode::NotFound, "no REST route")) })
+    }
 }
 
 /// An implementation ready to serve: its dispatcher, and the implementation itself for
@@ -50,6 +76,8 @@ pub struct BoundService {
     pub dispatcher: Arc<dyn Dispatch>,
     /// The `Arc<dyn YourTrait>` itself, for the local channel.
     pub(crate) implementation: Arc<dyn Any + Send + Sync>,
+    /// The health checks the implementation declares.
+    pub(crate) health_checks: Vec<HealthCheck>,
 }
 
 impl fmt::Debug for BoundService {
@@ -63,6 +91,7 @@ pub fn bind<S: Service + ?Sized>(implementation: Arc<S>) -> BoundService {
     BoundService {
         descriptor: S::DESCRIPTOR,
         dispatcher: S::dispatcher(implementation.clone()),
+        health_checks: S::health_checks(&implementation),
         implementation: Arc::new(implementation),
     }
 }
@@ -71,6 +100,46 @@ impl BoundService {
     /// The implementation, if it implements `S`.
     pub fn implementation<S: Service + ?Sized>(&self) -> Option<Arc<S>> {
         self.implementation.downcast_ref::<Arc<S>>().cloned()
+    }
+
+    /// The health checks the implementation declares with `#[health_checks]`.
+    pub fn health_checks(&self) -> &[HealthCheck] {
+        &self.health_checks
+    }
+}
+
+/// An implementation, asked by `#[implementation]` for its health checks: the impl
+/// for `ChecksOf<T>` applies when `T` has `#[health_checks]`, and method resolution
+/// prefers it over the one for `&ChecksOf<T>`, which has none.
+pub struct ChecksOf<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> fmt::Debug for ChecksOf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChecksOf")
+    }
+}
+
+/// The checks of a type with `#[health_checks]`.
+pub trait DeclaresChecks {
+    /// Its checks.
+    fn declared_checks(&self) -> Vec<HealthCheck>;
+}
+
+impl<T: HealthChecks> DeclaresChecks for ChecksOf<T> {
+    fn declared_checks(&self) -> Vec<HealthCheck> {
+        self.0.health_checks()
+    }
+}
+
+/// The checks of any other type: none.
+pub trait DeclaresNoChecks {
+    /// No checks.
+    fn declared_checks(&self) -> Vec<HealthCheck>;
+}
+
+impl<T: ?Sized> DeclaresNoChecks for &ChecksOf<T> {
+    fn declared_checks(&self) -> Vec<HealthCheck> {
+        Vec::new()
     }
 }
 
@@ -143,8 +212,8 @@ impl<T: Default + Send + Sync + 'static> Discoverable for T {}
 /// Compile-time check that an implementation can be built for discovery.
 pub const fn assert_discoverable<T: Discoverable>() {}
 
-/// Encodes what a method returned.
-pub fn outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
+/// Encodes what a method returned, with serde.
+pub fn serde_outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
     let encoded = match &result {
         Ok(value) => format.encode(value),
         Err(error) => format.encode_readable(error),
@@ -159,4 +228,41 @@ pub fn outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>)
 /// The fault for a method index the service does not have.
 pub fn unknown_method(service: &str, index: usize) -> ServiceError {
     ServiceError::new(crate::ErrorCode::NotFound, format!("service `{service}` has no method #{index}"))
+}
+
+/// Encodes what a method returned, in protobuf: the reply message, or `courier.Error`
+/// holding the method's error as JSON.
+pub fn proto_outcome<M: prost::Message, E: Serialize>(result: Result<M, E>) -> Dispatched {
+    match result {
+        Ok(reply) => Dispatched::Value(crate::protobuf::encode_message(&reply)),
+        Err(error) => match serde_json::to_string(&error) {
+            Ok(message) => Dispatched::MethodError(crate::protobuf::encode_message(&crate::protobuf::ErrorMessage {
+                code: METHOD_ERROR.to_owned(),
+                message,
+            })),
+            Err(error) => {
+                Dispatched::Failed(ServiceError::internal(format!("cannot encode the method's error: {error}")))
+            }
+        },
+    }
+}
+
+/// Decodes a method's own error sent by [`proto_outcome`].
+pub fn proto_method_error<E: DeserializeOwned>(body: &[u8]) -> Result<E, ServiceError> {
+    let message: crate::protobuf::ErrorMessage = crate::protobuf::decode_message(body)?;
+    serde_json::from_str(&message.message)
+        .map_err(|error| ServiceError::bad_request(format!("unreadable method error: {error}")))
+}
+
+/// The `courier.Error` code of a method's own error.
+const METHOD_ERROR: &str = "method_error";
+
+/// The status of a method's own error: the status of the `code` it carries, as
+/// `ServiceError` does, or 500.
+pub(crate) fn method_error_status<E: Serialize>(error: &E) -> u16 {
+    serde_json::to_value(error)
+        .ok()
+        .and_then(|value| value.get("code").cloned())
+        .and_then(|code| serde_json::from_value::<crate::ErrorCode>(code).ok())
+        .map_or(500, crate::ErrorCode::status)
 }

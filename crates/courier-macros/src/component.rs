@@ -17,6 +17,9 @@ struct Options {
     channels: Option<Vec<LitStr>>,
     startup: Option<Path>,
     shutdown: Option<Path>,
+    health: Option<LitStr>,
+    max_concurrent: Option<syn::LitInt>,
+    queue: Option<syn::LitInt>,
 }
 
 impl Options {
@@ -38,9 +41,22 @@ impl Options {
                 options.startup = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("shutdown") {
                 options.shutdown = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("health") {
+                options.health = Some(health_path(meta.value()?.parse()?)?);
+            } else if meta.path.is_ident("max_concurrent") {
+                let max: syn::LitInt = meta.value()?.parse()?;
+                if max.base10_parse::<usize>()? == 0 {
+                    return Err(syn::Error::new(max.span(), "`max_concurrent` must let at least one call run"));
+                }
+                options.max_concurrent = Some(max);
+            } else if meta.path.is_ident("queue") {
+                let queue: syn::LitInt = meta.value()?.parse()?;
+                queue.base10_parse::<usize>()?;
+                options.queue = Some(queue);
             } else {
                 return Err(meta.error(
-                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup` or `shutdown`",
+                    "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown`, \
+                     `health`, `max_concurrent` or `queue`",
                 ));
             }
             Ok(())
@@ -48,6 +64,21 @@ impl Options {
         syn::parse::Parser::parse2(parser, attr)?;
         Ok(options)
     }
+}
+
+/// A path of its own for the component's health endpoint, clear of courier's routes.
+fn health_path(path: LitStr) -> syn::Result<LitStr> {
+    let value = path.value();
+    let reserved = value == "/metrics" || value == "/invoke" || value.starts_with("/invoke/");
+    if !value.starts_with('/') || value.len() < 2 || value.contains(|c: char| c.is_whitespace() || c == '{') || reserved
+    {
+        return Err(syn::Error::new(
+            path.span(),
+            "`health` is the path of the component's health endpoint, such as \"/orders/health\"; \
+             it starts with `/`, and `/invoke/...` and `/metrics` are courier's own",
+        ));
+    }
+    Ok(path)
 }
 
 fn path_of(expr: Expr) -> syn::Result<Path> {
@@ -75,7 +106,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         .ok_or_else(|| {
                             syn::Error::new(
                                 name.span(),
-                                "unknown channel; expected \"local\", \"dispatch-json\" or \"dispatch-msgpack\"",
+                                "unknown channel; expected \"local\", \"dispatch-json\", \"dispatch-msgpack\", \"dispatch-protobuf\" or \"rest\"",
                             )
                         })
                 })
@@ -98,6 +129,15 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         }
     });
+    let max_concurrent = match &options.max_concurrent {
+        Some(max) => quote!(::core::option::Option::Some(#max)),
+        None => quote!(::core::option::Option::None),
+    };
+    let queue = options.queue.as_ref().map_or_else(|| quote!(0), |queue| quote!(#queue));
+    let health = match &options.health {
+        Some(path) => quote!(::core::option::Option::Some(#path)),
+        None => quote!(::core::option::Option::None),
+    };
     // Only a unit struct can be built without the user's help.
     let create = match item.fields {
         Fields::Unit => quote!(::core::option::Option::Some(|| ::std::boxed::Box::new(#ident))),
@@ -116,6 +156,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     name: #name,
                     services: &[#(<dyn #services as __courier::Service>::DESCRIPTOR),*],
                     channels: #channels,
+                    health: #health,
+                    max_concurrent: #max_concurrent,
+                    queue: #queue,
                 };
             }
 

@@ -4,7 +4,7 @@
 use crate::boxed;
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ImplItem, ItemImpl};
+use syn::{parse_quote, ImplItem, ItemImpl};
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut manual = false;
@@ -44,6 +44,17 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             boxed::method(function);
         }
     }
+    // Hands the server the checks of `#[health_checks]` on the implementing type, if it
+    // has any: the trait bound picks the first method when it holds, the second when not.
+    item.items.push(parse_quote! {
+        fn __courier_health_checks(
+            self: ::std::sync::Arc<Self>,
+        ) -> ::std::vec::Vec<::courier::__private::HealthCheck> {
+            #[allow(unused_imports)]
+            use ::courier::__private::{DeclaresChecks as _, DeclaresNoChecks as _};
+            (&::courier::__private::ChecksOf(self)).declared_checks()
+        }
+    });
     Ok(quote! {
         #item
         #registration

@@ -2,25 +2,49 @@
 //! the argument structs, the proxy and the dispatcher.
 
 use crate::{
-    boxed,
+    access, boxed,
     naming::{doc_text, pascal_case, snake_case},
+    protobuf::{self, is_unit, WireField},
+    rest,
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{
     parse_quote, spanned::Spanned, FnArg, GenericArgument, Ident, ItemTrait, LitStr, Pat, PathArguments, ReturnType,
-    Signature, TraitItem, Type,
+    Signature, TraitItem, TraitItemFn, Type,
 };
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let options = Options::parse(attr)?;
-    let item: ItemTrait = syn::parse2(item)?;
+    let mut item: ItemTrait = syn::parse2(item)?;
     match Service::parse(&item, options) {
         Ok(service) => Ok(service.into_token_stream()),
         // Keep the trait as written, so code using it reports only the real mistake.
         Err(error) => {
             let error = error.into_compile_error();
+            strip_consumed(&mut item);
             Ok(quote!(#item #error))
+        }
+    }
+}
+
+/// Whether `#[service]` consumes an attribute of the trait, a method or an argument.
+fn is_consumed(attr: &syn::Attribute) -> bool {
+    rest::is_rest_attribute(attr) || access::is_access_attribute(attr) || attr.path().is_ident("idempotent")
+}
+
+/// Removes the attributes `#[service]` consumes, so the compiler does not look for
+/// them as macros.
+fn strip_consumed(item: &mut ItemTrait) {
+    item.attrs.retain(|attr| !is_consumed(attr));
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(function) = trait_item {
+            function.attrs.retain(|attr| !is_consumed(attr));
+            for input in &mut function.sig.inputs {
+                if let FnArg::Typed(typed) = input {
+                    typed.attrs.retain(|attr| !is_consumed(attr));
+                }
+            }
         }
     }
 }
@@ -29,6 +53,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 struct Options {
     name: Option<LitStr>,
     description: Option<LitStr>,
+    protobuf: bool,
 }
 
 impl Options {
@@ -41,8 +66,13 @@ impl Options {
             } else if meta.path.is_ident("description") {
                 options.description = Some(meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("protobuf") {
+                options.protobuf = true;
+                Ok(())
             } else {
-                Err(meta.error("unknown `#[service]` option; expected `name = \"...\"` or `description = \"...\"`"))
+                Err(meta.error(
+                    "unknown `#[service]` option; expected `name = \"...\"`, `description = \"...\"` or `protobuf`",
+                ))
             }
         });
         syn::parse::Parser::parse2(parser, attr)?;
@@ -52,13 +82,19 @@ impl Options {
 
 struct Service {
     item: ItemTrait,
+    /// Whether any method demands a principal, so local calls must be checked too.
+    guarded: bool,
     name: String,
     description: String,
+    protobuf: bool,
     methods: Vec<Method>,
 }
 
 struct Method {
     sig: Signature,
+    access: TokenStream,
+    idempotent: bool,
+    rest: Option<rest::RestMethod>,
     arguments: Vec<(Ident, Type)>,
     ok: Type,
     error: Type,
@@ -77,10 +113,20 @@ impl Service {
                 "a service trait cannot be generic: its methods must have one wire form",
             ));
         }
+        let prefix = rest::prefix(&item.attrs).unwrap_or_else(|error| {
+            push(error);
+            None
+        });
+        let default_access = access::parse(&item.attrs)
+            .unwrap_or_else(|error| {
+                push(error);
+                None
+            })
+            .unwrap_or_else(|| quote!(__courier::Access::Public));
         let mut methods = Vec::new();
         for trait_item in &item.items {
             match trait_item {
-                TraitItem::Fn(function) => match Method::parse(&function.sig) {
+                TraitItem::Fn(function) => match Method::parse(function, prefix.as_deref(), &default_access) {
                     Ok(method) => methods.push(method),
                     Err(error) => push(error),
                 },
@@ -90,17 +136,28 @@ impl Service {
         if let Some(errors) = errors {
             return Err(errors);
         }
+        let guarded = item
+            .attrs
+            .iter()
+            .chain(item.items.iter().flat_map(|trait_item| match trait_item {
+                TraitItem::Fn(function) => function.attrs.iter(),
+                _ => [].iter(),
+            }))
+            .any(|attr| attr.path().is_ident("authorize"));
         Ok(Self {
             item: item.clone(),
+            guarded,
             name: options.name.map(|name| name.value()).unwrap_or_else(|| snake_case(&item.ident.to_string())),
             description: options.description.map(|text| text.value()).unwrap_or_else(|| doc_text(&item.attrs)),
+            protobuf: options.protobuf,
             methods,
         })
     }
 }
 
 impl Method {
-    fn parse(sig: &Signature) -> syn::Result<Self> {
+    fn parse(function: &TraitItemFn, prefix: Option<&str>, default_access: &TokenStream) -> syn::Result<Self> {
+        let sig = &function.sig;
         let name = &sig.ident;
         if sig.asyncness.is_none() {
             return Err(syn::Error::new(
@@ -140,7 +197,16 @@ impl Method {
                 "service methods return `Result<T, E>`, where `E` is `courier::ServiceError` or converts from it",
             )
         })?;
-        Ok(Self { sig: sig.clone(), arguments, ok, error })
+        let rest = rest::parse(function, prefix, is_unit(&ok))?;
+        let access = access::parse(&function.attrs)?.unwrap_or_else(|| default_access.clone());
+        let mut sig = sig.clone();
+        for input in &mut sig.inputs {
+            if let FnArg::Typed(typed) = input {
+                typed.attrs.retain(|attr| !is_consumed(attr));
+            }
+        }
+        let idempotent = function.attrs.iter().any(|attr| attr.path().is_ident("idempotent"));
+        Ok(Self { sig, access, idempotent, rest, arguments, ok, error })
     }
 
     fn arguments_type(&self) -> Ident {
@@ -149,6 +215,27 @@ impl Method {
 
     fn borrowed_arguments_type(&self) -> Ident {
         format_ident!("{}ArgumentsRef", pascal_case(&self.sig.ident.to_string()))
+    }
+
+    fn reply_type(&self) -> Ident {
+        format_ident!("{}Reply", pascal_case(&self.sig.ident.to_string()))
+    }
+
+    fn rest_types(&self) -> (Ident, Ident, Ident) {
+        let base = pascal_case(&self.sig.ident.to_string());
+        (format_ident!("{base}Path"), format_ident!("{base}Query"), format_ident!("{base}QueryRef"))
+    }
+
+    fn codec_type(&self) -> Ident {
+        format_ident!("{}Codec", pascal_case(&self.sig.ident.to_string()))
+    }
+
+    fn proto_name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", pascal_case(&self.sig.ident.to_string()))
+    }
+
+    fn wire_arguments(&self) -> Vec<WireField<'_>> {
+        self.arguments.iter().filter(|(_, ty)| !is_unit(ty)).map(|(name, ty)| WireField { name, ty }).collect()
     }
 }
 
@@ -172,17 +259,21 @@ impl ToTokens for Service {
         let descriptor = self.descriptor();
         let checks = self.type_checks();
         let arguments = self.argument_structs();
+        let codecs = self.codecs();
         let proxy = self.proxy();
         let dispatcher = self.dispatcher();
         let item = self.service_trait();
         let ident = &self.item.ident;
+        let (guarded, guard) = self.guarded_proxy();
         tokens.extend(quote! {
             #item
 
             const _: () = {
                 use ::courier::__private as __courier;
                 #checks
+                #guarded
                 #arguments
+                #codecs
                 #proxy
                 #dispatcher
 
@@ -196,6 +287,12 @@ impl ToTokens for Service {
                     fn dispatcher(implementation: __courier::Arc<Self>) -> __courier::Arc<dyn __courier::Dispatch> {
                         __courier::Arc::new(Dispatcher { implementation })
                     }
+
+                    fn health_checks(implementation: &__courier::Arc<Self>) -> __courier::Vec<__courier::HealthCheck> {
+                        <dyn #ident as #ident>::__courier_health_checks(::core::clone::Clone::clone(implementation))
+                    }
+
+                    #guard
                 }
             };
         });
@@ -209,11 +306,23 @@ impl Service {
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
+        strip_consumed(&mut item);
         for trait_item in &mut item.items {
             if let TraitItem::Fn(function) = trait_item {
-                function.sig = boxed::signature(&function.sig);
+                if let Some(method) = self.methods.iter().find(|method| method.sig.ident == function.sig.ident) {
+                    function.sig = boxed::signature(&method.sig);
+                }
             }
         }
+        // `#[implementation]` overrides it with the implementing type's health checks.
+        item.items.push(parse_quote! {
+            #[doc(hidden)]
+            fn __courier_health_checks(
+                self: ::std::sync::Arc<Self>,
+            ) -> ::std::vec::Vec<::courier::__private::HealthCheck> {
+                ::std::vec::Vec::new()
+            }
+        });
         item.into_token_stream()
     }
 
@@ -223,12 +332,66 @@ impl Service {
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
             let name = method.sig.ident.to_string();
             let arguments = method.arguments.iter().map(|(ident, _)| ident.to_string());
+            let rest = match &method.rest {
+                Some(route) => route.descriptor(),
+                None => quote!(::core::option::Option::None),
+            };
+            let access = &method.access;
+            let idempotent = method.idempotent;
             quote! {
-                __courier::MethodDescriptor { name: #name, index: #index, arguments: &[#(#arguments),*] }
+                __courier::MethodDescriptor {
+                    name: #name,
+                    index: #index,
+                    arguments: &[#(#arguments),*],
+                    rest: #rest,
+                    access: #access,
+                    idempotent: #idempotent,
+                }
+            }
+        });
+        let protobuf = match self.protobuf {
+            true => {
+                let schema = self.proto_schema();
+                quote!(::core::option::Option::Some(#schema))
+            }
+            false => quote!(::core::option::Option::None),
+        };
+        quote! {
+            &__courier::ServiceDescriptor {
+                name: #name,
+                description: #description,
+                methods: &[#(#methods),*],
+                protobuf: #protobuf,
+            }
+        }
+    }
+
+    /// The `.proto` file of the service: a request and a reply message per method, and
+    /// the messages they hold.
+    fn proto_schema(&self) -> TokenStream {
+        let package = self.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let header = format!(
+            "// The `{}` service on courier's dispatch-protobuf channel. Generated by courier: do not edit.\n\
+             // Each method is `POST /invoke/<component>/{}/<method>` with the method's Request message as the body\n\
+             // (Content-Type: application/x-protobuf). 200 answers its Reply message; any other status answers\n\
+             // courier.Error (see courier.proto), whose message is the method's own error as JSON when code is\n\
+             // `method_error`.\nsyntax = \"proto3\";\n\npackage courier.{package};\n\n",
+            self.name, self.name
+        );
+        let messages = self.methods.iter().map(|method| {
+            let arguments = method.arguments_type();
+            let reply = method.reply_type();
+            quote! {
+                <#arguments as __courier::ProtoElement>::type_name(&mut schema);
+                <#reply as __courier::ProtoElement>::type_name(&mut schema);
             }
         });
         quote! {
-            &__courier::ServiceDescriptor { name: #name, description: #description, methods: &[#(#methods),*] }
+            || {
+                let mut schema = __courier::Schema::new();
+                #(#messages)*
+                ::std::format!("{}{}\n", #header, schema.definitions())
+            }
         }
     }
 
@@ -252,7 +415,8 @@ impl Service {
     }
 
     /// Per method: a struct of references the proxy encodes, and an owned twin the
-    /// dispatcher decodes. Both have the same wire form.
+    /// dispatcher decodes. Both have the same wire form. With protobuf, the owned one is a
+    /// message, and so is a reply wrapping the result.
     fn argument_structs(&self) -> TokenStream {
         self.methods
             .iter()
@@ -261,7 +425,51 @@ impl Service {
                 let borrowed = method.borrowed_arguments_type();
                 let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
                 let types: Vec<_> = method.arguments.iter().map(|(_, ty)| ty).collect();
+                let (derive_default, messages, encode_protobuf) = match self.protobuf {
+                    true => {
+                        let reply = method.reply_type();
+                        let ok = &method.ok;
+                        let value = format_ident!("value");
+                        let reply_fields: Vec<_> =
+                            (!is_unit(ok)).then_some(WireField { name: &value, ty: ok }).into_iter().collect();
+                        let wire = method.wire_arguments();
+                        let wire_names: Vec<_> = wire.iter().map(|field| field.name).collect();
+                        let tags: Vec<u32> = (1..).take(wire.len()).collect();
+                        let request_message = protobuf::message(&owned, &method.proto_name("Request"), "", &wire);
+                        let reply_message = protobuf::message(&reply, &method.proto_name("Reply"), "", &reply_fields);
+                        (
+                            quote!(#[derive(::core::default::Default)]),
+                            quote! {
+                                #request_message
+                                #[derive(::core::default::Default)]
+                                struct #reply {
+                                    value: #ok,
+                                }
+                                #reply_message
+                            },
+                            quote! {
+                                __courier::Format::Protobuf => {
+                                    let mut buf = ::std::vec::Vec::with_capacity(
+                                        0 #( + __courier::ProtoField::encoded_field_len(self.#wire_names, #tags) )*
+                                    );
+                                    #( __courier::ProtoField::encode_field(self.#wire_names, #tags, &mut buf); )*
+                                    ::core::result::Result::Ok(buf)
+                                }
+                            },
+                        )
+                    }
+                    false => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
+                };
+                let (rest_request, rest_structs) = match &method.rest {
+                    Some(route) => {
+                        let (path, query, borrowed_query) = method.rest_types();
+                        (route.request(&borrowed_query), route.parameter_structs(&path, &query, &borrowed_query))
+                    }
+                    None => (TokenStream::new(), TokenStream::new()),
+                };
                 quote! {
+                    #rest_structs
+
                     #[derive(__courier::serde::Serialize)]
                     #[serde(crate = "__courier::serde")]
                     struct #borrowed<'a> {
@@ -270,10 +478,98 @@ impl Service {
                         _borrowed: ::core::marker::PhantomData<&'a ()>,
                     }
 
+                    impl __courier::Arguments for #borrowed<'_> {
+                        fn encode(
+                            &self,
+                            format: __courier::Format,
+                        ) -> ::core::result::Result<::std::vec::Vec<u8>, __courier::ServiceError> {
+                            #[allow(unreachable_patterns)]
+                            match format {
+                                #encode_protobuf
+                                serde => serde.encode(self),
+                            }
+                        }
+
+                        #rest_request
+                    }
+
                     #[derive(__courier::serde::Deserialize)]
                     #[serde(crate = "__courier::serde")]
+                    #derive_default
                     struct #owned {
                         #(#names: #types,)*
+                    }
+
+                    #messages
+                }
+            })
+            .collect()
+    }
+
+    /// Per method, how its results travel in each format.
+    fn codecs(&self) -> TokenStream {
+        self.methods
+            .iter()
+            .map(|method| {
+                let codec = method.codec_type();
+                let reply = method.reply_type();
+                let ok = &method.ok;
+                let error = &method.error;
+                let (value, method_error, outcome) = match self.protobuf {
+                    true => (
+                        quote! {
+                            __courier::Format::Protobuf => {
+                                __courier::decode_message::<#reply>(body).map(|reply| reply.value)
+                            }
+                        },
+                        quote!(__courier::Format::Protobuf => __courier::proto_method_error(body),),
+                        quote! {
+                            __courier::Format::Protobuf => {
+                                __courier::proto_outcome(outcome.map(|value| #reply { value }))
+                            }
+                        },
+                    ),
+                    false => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
+                };
+                quote! {
+                    struct #codec;
+
+                    impl __courier::MethodCodec for #codec {
+                        type Value = #ok;
+                        type Error = #error;
+
+                        fn decode_value(
+                            format: __courier::Format,
+                            body: &[u8],
+                        ) -> ::core::result::Result<#ok, __courier::ServiceError> {
+                            #[allow(unreachable_patterns)]
+                            match format {
+                                #value
+                                serde => serde.decode(body),
+                            }
+                        }
+
+                        fn decode_error(
+                            format: __courier::Format,
+                            body: &[u8],
+                        ) -> ::core::result::Result<#error, __courier::ServiceError> {
+                            #[allow(unreachable_patterns)]
+                            match format {
+                                #method_error
+                                serde => serde.decode(body),
+                            }
+                        }
+
+                        fn encode_outcome(
+                            format: __courier::Format,
+                            outcome: ::core::result::Result<#ok, #error>,
+                        ) -> __courier::Dispatched {
+                            #[allow(unreachable_patterns)]
+                            match format {
+                                #outcome
+                                serde => __courier::serde_outcome(serde, outcome),
+                            }
+                        }
                     }
                 }
             })
@@ -285,16 +581,15 @@ impl Service {
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
             let sig = boxed::signature(&method.sig);
             let borrowed = method.borrowed_arguments_type();
+            let codec = method.codec_type();
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
-            let ok = &method.ok;
-            let error = &method.error;
             quote! {
                 #sig {
                     ::std::boxed::Box::pin(async move {
                         let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
                         let arguments = #borrowed { #(#names: &#names,)* _borrowed: ::core::marker::PhantomData };
                         let call = __courier::Call { service, method: &service.methods[#index], arguments: &arguments };
-                        __courier::invoke::<#ok, #error>(&*self.channel, call).await
+                        __courier::invoke::<#codec>(&*self.channel, call).await
                     })
                 }
             }
@@ -311,17 +606,68 @@ impl Service {
         }
     }
 
+    /// For services that demand a principal: a wrapper that checks each in-process call
+    /// against the caller's principal before the method runs.
+    fn guarded_proxy(&self) -> (TokenStream, TokenStream) {
+        if !self.guarded {
+            return (TokenStream::new(), TokenStream::new());
+        }
+        let ident = &self.item.ident;
+        let methods = self.methods.iter().enumerate().map(|(index, method)| {
+            let sig = boxed::signature(&method.sig);
+            let name = &method.sig.ident;
+            let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
+            let error = &method.error;
+            quote! {
+                #sig {
+                    ::std::boxed::Box::pin(async move {
+                        let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
+                        if let ::core::result::Result::Err(error) = __courier::authorize(&service.methods[#index]) {
+                            return ::core::result::Result::Err(<#error as ::core::convert::From<__courier::ServiceError>>::from(error));
+                        }
+                        self.implementation.#name(#(#names),*).await
+                    })
+                }
+            }
+        });
+        let guarded = quote! {
+            struct Guarded {
+                implementation: __courier::Arc<dyn #ident>,
+            }
+
+            impl #ident for Guarded {
+                #(#methods)*
+            }
+        };
+        let guard = quote! {
+            fn guarded(implementation: __courier::Arc<Self>) -> __courier::Arc<Self> {
+                __courier::Arc::new(Guarded { implementation })
+            }
+        };
+        (guarded, guard)
+    }
+
     fn dispatcher(&self) -> TokenStream {
         let ident = &self.item.ident;
         let arms = self.methods.iter().enumerate().map(|(index, method)| {
             let owned = method.arguments_type();
+            let codec = method.codec_type();
             let name = &method.sig.ident;
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
+            let decode_protobuf = self
+                .protobuf
+                .then(|| quote!(__courier::Format::Protobuf => __courier::decode_message::<#owned>(&body),));
             quote! {
                 #index => ::std::boxed::Box::pin(async move {
-                    match format.decode::<#owned>(&body) {
+                    #[allow(unreachable_patterns)]
+                    let arguments = match format {
+                        #decode_protobuf
+                        serde => serde.decode::<#owned>(&body),
+                    };
+                    match arguments {
                         ::core::result::Result::Ok(arguments) => {
-                            __courier::outcome(format, implementation.#name(#(arguments.#names),*).await)
+                            let outcome = implementation.#name(#(arguments.#names),*).await;
+                            <#codec as __courier::MethodCodec>::encode_outcome(format, outcome)
                         }
                         ::core::result::Result::Err(error) => __courier::Dispatched::Failed(error),
                     }
@@ -329,6 +675,12 @@ impl Service {
             }
         });
         let service_name = &self.name;
+        let rest_arms = self.methods.iter().enumerate().filter_map(|(index, method)| {
+            let route = method.rest.as_ref()?;
+            let (path, query, _) = method.rest_types();
+            let handler = route.handler(&method.sig.ident, &path, &query);
+            Some(quote!(#index => #handler,))
+        });
         quote! {
             struct Dispatcher {
                 implementation: __courier::Arc<dyn #ident>,
@@ -347,6 +699,21 @@ impl Service {
                         _ => ::std::boxed::Box::pin(async move {
                             let _ = (body, implementation);
                             __courier::Dispatched::Failed(__courier::unknown_method(#service_name, method))
+                        }),
+                    }
+                }
+
+                fn rest(
+                    &self,
+                    method: usize,
+                    request: __courier::RestRequest,
+                ) -> __courier::BoxFuture<'static, __courier::RestResponse> {
+                    let implementation = <__courier::Arc<dyn #ident> as ::core::clone::Clone>::clone(&self.implementation);
+                    match method {
+                        #(#rest_arms)*
+                        _ => ::std::boxed::Box::pin(async move {
+                            let _ = (request, implementation);
+                            __courier::RestResponse::fault(&__courier::unknown_method(#service_name, method))
                         }),
                     }
                 }

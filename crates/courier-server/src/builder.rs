@@ -1,6 +1,12 @@
 use crate::{
-    fast_path::Host,
+    admission::{Gate, Limit},
+    fast_path::{Dispatcher, Host},
+    health,
     invoke::{self, DispatchTable, PREFIX},
+    metrics,
+    observe::{Endpoints, ObserveLayer},
+    openapi::{self, OPENAPI_PATH},
+    rest::RestRoutes,
     serve::Serving,
     server::{Running, Server},
     ServerError,
@@ -10,10 +16,11 @@ use axum::{
     Json, Router,
 };
 use courier_core::{
-    publish_local, BoundService, ChannelKind, Component, ComponentEntry, ComponentRegistry, Implementation,
-    LocalRegistry, Registration, Service,
+    auth::Authenticator, publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component,
+    ComponentEntry, ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry,
+    Registration, Service,
 };
-use std::{collections::HashMap, fmt, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
 type RouterChange = Box<dyn FnOnce(Router) -> Router + Send>;
@@ -31,9 +38,11 @@ pub struct ServerBuilder {
     max_body_bytes: usize,
     max_header_bytes: usize,
     drain_timeout: Duration,
+    authenticator: Option<Arc<dyn Authenticator>>,
     router_changes: Vec<RouterChange>,
     /// Whether a user layer wraps the routes, so calls must go through the router too.
     layered: bool,
+    health_checks: Vec<HealthCheck>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -59,8 +68,10 @@ impl Default for ServerBuilder {
             max_body_bytes: 4 * 1024 * 1024,
             max_header_bytes: 64 * 1024,
             drain_timeout: Duration::from_secs(10),
+            authenticator: None,
             router_changes: Vec::new(),
             layered: false,
+            health_checks: Vec::new(),
         }
     }
 }
@@ -125,9 +136,59 @@ impl ServerBuilder {
         self
     }
 
-    /// How long shutdown waits for in-flight calls. Default: 10 s.
+    /// Authenticates callers: the principal it finds is checked against each method's
+    /// `#[authorize]` rule and is in the [`CallContext`](courier_core::CallContext) while
+    /// the method runs. Without one, no caller is authenticated.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// How long shutdown waits for in-flight calls; those still running then are cut
+    /// off. Default: 10 s.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
+        self
+    }
+
+    /// Adds a health check of the server's own, which every health endpoint reports.
+    ///
+    /// The check gets a [`CheckResult`] at OK, changes it if something is wrong, and
+    /// hands it back. Checks of service implementations need no call: a server finds
+    /// those declared with `#[health_checks]` on the types it serves.
+    ///
+    /// ```no_run
+    /// # use courier_server::Server;
+    /// use courier_core::CheckOptions;
+    /// use std::time::Duration;
+    /// # async fn run() -> Result<(), courier_server::ServerError> {
+    /// let options = CheckOptions::new().cache(Duration::from_secs(10)).fail_if_slower_than(Duration::from_secs(1));
+    /// let server = Server::builder()
+    ///     .health_check("disk", options, |mut result| async move {
+    ///         let free_bytes: u64 = 12 << 30; // measured, in real life
+    ///         if free_bytes < 1 << 30 {
+    ///             result.warning(format!("{free_bytes} bytes free"));
+    ///         }
+    ///         result
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn health_check<F, Fut>(mut self, name: impl Into<String>, options: CheckOptions, check: F) -> Self
+    where
+        F: Fn(CheckResult) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        self.health_checks.push(HealthCheck::new(name, options, check));
+        self
+    }
+
+    /// Adds the health checks a type declares with `#[health_checks]`, for state that is
+    /// not a service implementation the server serves (whose checks are found without
+    /// this): a connection pool, a cache.
+    pub fn health_checks<T: HealthChecks>(mut self, checks: &Arc<T>) -> Self {
+        self.health_checks.extend(checks.health_checks());
         self
     }
 
@@ -167,22 +228,40 @@ impl ServerBuilder {
             listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
-        let mut table = DispatchTable::new(self.max_body_bytes);
+        let gate = Gate::new();
+        let mut table = DispatchTable::new(self.max_body_bytes, self.authenticator.clone(), Arc::clone(&gate));
+        let mut health = HealthManager::new();
+        self.health_checks.drain(..).for_each(|check| health.add(check));
+        let mut checked = Vec::new();
+        let mut endpoints = Endpoints::default();
+        let mut rest = RestRoutes::default();
         let mut registrations = Vec::new();
         for component in &self.components {
             let descriptor = component.descriptor();
+            let instance_id =
+                format!("{}-{}-{}-{}", descriptor.name, local_addr.ip(), local_addr.port(), std::process::id());
+            let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
+                && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
+            let limit = descriptor.max_concurrent.map(|max| Limit::new(descriptor.name, max, descriptor.queue));
             for service in descriptor.services {
-                table.add(descriptor, &bound[service.name]);
+                table.add(descriptor, &bound[service.name], limit.as_ref());
+                endpoints.add(descriptor, service, &instance_id);
+                if on_rest {
+                    let implementation = &bound[service.name];
+                    rest.add(implementation, self.max_body_bytes, self.authenticator.as_ref(), &gate, limit.as_ref())
+                        .map_err(ServerError::Routes)?;
+                    endpoints.add_rest(service, &instance_id);
+                }
+                if !checked.contains(&service.name) {
+                    checked.push(service.name);
+                    for check in bound[service.name].health_checks() {
+                        health.add_for_service(service.name, check.clone());
+                    }
+                }
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
-                instance_id: format!(
-                    "{}-{}-{}-{}",
-                    descriptor.name,
-                    local_addr.ip(),
-                    local_addr.port(),
-                    std::process::id()
-                ),
+                instance_id,
                 url: url.clone(),
                 channels: descriptor
                     .channels
@@ -191,18 +270,46 @@ impl ServerBuilder {
                     .filter(|channel| *channel != ChannelKind::Local)
                     .filter(|channel| self.channels.as_ref().is_none_or(|allowed| allowed.contains(channel)))
                     .collect(),
-                health_url: Some(format!("{url}{HEALTH_PATH}")),
+                health_url: Some(format!("{url}{}", health::path(descriptor))),
             });
         }
+        let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
+        let health_routes = health::routes(&health, &descriptors);
+        let observe = ObserveLayer::new(endpoints);
+        let router_changes = self.router_changes;
         let table = Arc::new(table);
-        let mut router = Router::new()
-            .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke))
-            .route(HEALTH_PATH, get(health))
-            .with_state(Arc::clone(&table))
-            .fallback(invoke::not_found);
-        for change in self.router_changes {
-            router = change(router);
-        }
+        // Known dispatch endpoints skip the router, with the same handler and layer.
+        let direct = (!self.layered).then(|| {
+            let handler = axum::handler::Handler::with_state(invoke::invoke, Arc::clone(&table));
+            (Arc::clone(&table), Dispatcher::new(tower::Layer::layer(&observe, handler)))
+        });
+        // axum refuses conflicting routes by panicking; a server refuses them with an error.
+        let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let document = openapi::document(&rest.mounted);
+            let mut router = Router::new()
+                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(observe.clone()))
+                .with_state(table)
+                .merge(health_routes)
+                .merge(metrics::routes());
+            if !rest.mounted.is_empty() {
+                router = router
+                    .route(OPENAPI_PATH, get(move || async move { Json(document) }))
+                    .merge(rest.into_router().route_layer(observe));
+            }
+            let mut router = router.fallback(invoke::not_found);
+            for change in router_changes {
+                router = change(router);
+            }
+            router
+        }))
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "two routes overlap".to_owned());
+            ServerError::Routes(message)
+        })?;
 
         let running: Vec<Running> = self
             .components
@@ -210,11 +317,18 @@ impl ServerBuilder {
             .zip(registrations)
             .map(|(component, registration)| Running::new(component, registration))
             .collect();
-        let mut server =
-            Server::new(local_addr, url, self.registry, running, bound.into_values().collect(), self.drain_timeout);
+        let mut server = Server::new(
+            local_addr,
+            url,
+            self.registry,
+            running,
+            bound.into_values().collect(),
+            self.drain_timeout,
+            health,
+        );
+        server.gate = gate;
         server.start_components().await?;
-        let host = Host::new((!self.layered).then_some(table), router);
-        server.serving = Some(Serving::spawn(listener, host, self.max_header_bytes));
+        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), self.max_header_bytes));
         server.bound.iter().for_each(publish_local);
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");
@@ -265,14 +379,6 @@ impl ServerBuilder {
         }
         Ok(bound)
     }
-}
-
-/// Where health checkers ask whether the server is well.
-const HEALTH_PATH: &str = "/health";
-
-/// Answers while the server takes calls; a stopped server does not answer at all.
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// `host:port` as other processes should dial it.

@@ -23,6 +23,9 @@ pub enum ServerError {
         /// The service without an implementation.
         service: &'static str,
     },
+    /// Two routes of the server would answer the same requests.
+    #[error("conflicting routes: {0}")]
+    Routes(String),
     /// Two components of one server share a name.
     #[error("component `{0}` is added twice")]
     DuplicateComponent(&'static str),

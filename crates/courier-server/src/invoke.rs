@@ -1,19 +1,24 @@
 //! The dispatch endpoint: `POST /invoke/<component>/<service>/<method>`, with the
 //! method's arguments as the body in the codec the `Content-Type` names.
 
+use crate::{
+    admission::{Gate, Limit},
+    context::{admit, challenge},
+};
 use axum::{
+    body::Body,
     extract::{Request, State},
     response::{IntoResponse, Response},
-    BoxError,
 };
 use bytes::Bytes;
 use courier_core::{
+    auth::{Access, Authenticator},
     BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc};
+use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 /// The header that marks a reply body as the method's own error.
 pub(crate) const ERROR_HEADER: &str = "courier-error";
@@ -24,31 +29,47 @@ pub(crate) const PREFIX: &str = "/invoke/";
 struct Endpoint {
     dispatcher: Arc<dyn Dispatch>,
     method: usize,
-    channels: &'static [ChannelKind],
-    path: String,
+    access: Access,
+    channels: Vec<ChannelKind>,
+    limit: Option<Arc<Limit>>,
 }
 
 /// Every method of every component, by path; built once when the server starts.
 pub(crate) struct DispatchTable {
-    endpoints: HashMap<String, Arc<Endpoint>>,
+    endpoints: HashMap<String, Endpoint>,
     max_body_bytes: usize,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    gate: Arc<Gate>,
 }
 
 impl DispatchTable {
-    pub(crate) fn new(max_body_bytes: usize) -> Self {
-        Self { endpoints: HashMap::new(), max_body_bytes }
+    pub(crate) fn new(max_body_bytes: usize, authenticator: Option<Arc<dyn Authenticator>>, gate: Arc<Gate>) -> Self {
+        Self { endpoints: HashMap::new(), max_body_bytes, authenticator, gate }
     }
 
-    pub(crate) fn add(&mut self, component: &'static ComponentDescriptor, service: &BoundService) {
+    pub(crate) fn add(
+        &mut self,
+        component: &'static ComponentDescriptor,
+        service: &BoundService,
+        limit: Option<&Arc<Limit>>,
+    ) {
         for method in service.descriptor.methods {
             let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
+            // A service not declared for protobuf is not served on that channel.
+            let channels = component
+                .channels
+                .iter()
+                .copied()
+                .filter(|channel| *channel != ChannelKind::DispatchProtobuf || service.descriptor.protobuf.is_some())
+                .collect();
             let endpoint = Endpoint {
                 dispatcher: Arc::clone(&service.dispatcher),
                 method: method.index,
-                channels: component.channels,
-                path: path.clone(),
+                access: method.access,
+                channels,
+                limit: limit.cloned(),
             };
-            self.endpoints.insert(path, Arc::new(endpoint));
+            self.endpoints.insert(path, endpoint);
         }
     }
 
@@ -59,60 +80,32 @@ impl DispatchTable {
 }
 
 pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Request) -> Response {
-    let (head, body) = request.into_parts();
-    let answer = match route(&table, &head) {
-        Ok(routed) => routed.run(body).await,
-        Err(fault) => Err(fault),
-    };
-    match answer {
-        Ok(reply) => {
-            let mut response = encoded(reply.status, reply.format, reply.body);
-            if reply.method_error {
-                response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
-            }
-            response
-        }
-        Err((format, error)) => error_response(format, &error),
-    }
-}
-
-/// The encoded reply to a call that reached its method.
-pub(crate) struct Encoded {
-    pub(crate) status: StatusCode,
-    pub(crate) format: Format,
-    pub(crate) body: Vec<u8>,
-    /// Whether the body is the method's own error.
-    pub(crate) method_error: bool,
-}
-
-/// A call whose head passed every check: ready to read its body and dispatch.
-///
-/// Holds what the call needs and nothing of the request head, so the future that
-/// runs it stays small (a future over the whole request took 1.5 KiB, past what the
-/// allocator serves from its fast per-thread cache).
-pub(crate) struct Routed {
-    endpoint: Arc<Endpoint>,
-    format: Format,
-    max_body_bytes: usize,
-}
-
-/// Checks a call's head; a fault comes back with the format to report it in.
-pub(crate) fn route(table: &DispatchTable, head: &http::request::Parts) -> Result<Routed, (Format, ServiceError)> {
-    let content_type = head.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let format = content_type.and_then(Format::from_content_type);
     // Errors answer in the caller's codec when it named one we speak.
     let reply_format = format.unwrap_or(Format::Json);
-    check(table, head, format).map_err(|error| (reply_format, error))
+    match call(&table, request, format).await {
+        Ok(Dispatched::Value(body)) => encoded(StatusCode::OK, reply_format, body),
+        Ok(Dispatched::MethodError(body)) => {
+            let mut response = encoded(StatusCode::INTERNAL_SERVER_ERROR, reply_format, body);
+            response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+            response
+        }
+        Ok(Dispatched::Failed(error)) | Err(error) => {
+            challenge(error_response(reply_format, &error), &error, table.authenticator.as_deref())
+        }
+    }
 }
 
-fn check(table: &DispatchTable, head: &http::request::Parts, format: Option<Format>) -> Result<Routed, ServiceError> {
-    if head.method != Method::POST {
+async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -> Result<Dispatched, ServiceError> {
+    if request.method() != Method::POST {
         return Err(ServiceError::new(
             ErrorCode::MethodNotAllowed,
-            format!("dispatch endpoints take POST, not {}", head.method),
+            format!("dispatch endpoints take POST, not {}", request.method()),
         ));
     }
-    let path = head.uri.path();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
     let endpoint = table.endpoints.get(path).ok_or_else(|| {
         ServiceError::new(
             ErrorCode::NotFound,
@@ -122,48 +115,44 @@ fn check(table: &DispatchTable, head: &http::request::Parts, format: Option<Form
     let format = format.ok_or_else(|| {
         ServiceError::new(
             ErrorCode::UnsupportedMediaType,
-            "Content-Type must be application/json or application/msgpack",
+            "Content-Type must be application/json, application/msgpack or application/x-protobuf",
         )
     })?;
     let channel = ChannelKind::for_format(format);
     if !endpoint.channels.contains(&channel) {
         return Err(ServiceError::new(
             ErrorCode::UnsupportedMediaType,
-            format!("this component is not served on the {channel} channel"),
+            format!("this method is not served on the {channel} channel"),
         ));
     }
-    Ok(Routed { endpoint: Arc::clone(endpoint), format, max_body_bytes: table.max_body_bytes })
+    let context = admit(&parts.headers, endpoint.access, table.authenticator.as_deref()).await?;
+    let _pass = table.gate.admit(endpoint.limit.as_deref()).await?;
+    let body = read_body(body, table.max_body_bytes).await?;
+    let remaining = context.remaining();
+    let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
+    let dispatched = within(remaining, AssertUnwindSafe(dispatch).catch_unwind()).await?;
+    Ok(dispatched.unwrap_or_else(|_| {
+        tracing::error!(path, "service method panicked");
+        Dispatched::Failed(ServiceError::internal("the method panicked"))
+    }))
 }
 
-impl Routed {
-    /// Reads the body, calls the method and encodes what it returned.
-    pub(crate) async fn run<B>(self, body: B) -> Result<Encoded, (Format, ServiceError)>
-    where
-        B: hyper::body::Body<Data = Bytes>,
-        B::Error: Into<BoxError>,
-    {
-        let Self { endpoint, format, max_body_bytes } = self;
-        let body = read_body(body, max_body_bytes).await.map_err(|error| (format, error))?;
-        let dispatched =
-            AssertUnwindSafe(endpoint.dispatcher.dispatch(endpoint.method, format, body)).catch_unwind().await;
-        let reply = |status, body, method_error| Encoded { status, format, body, method_error };
-        match dispatched {
-            Ok(Dispatched::Value(body)) => Ok(reply(StatusCode::OK, body, false)),
-            Ok(Dispatched::MethodError(body)) => Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, body, true)),
-            Ok(Dispatched::Failed(error)) => Err((format, error)),
-            Err(_) => {
-                tracing::error!(path = endpoint.path, "service method panicked");
-                Err((format, ServiceError::internal("the method panicked")))
-            }
+/// Runs a call until the caller's deadline, if it sent one; past it the work is dropped.
+pub(crate) async fn within<T>(remaining: Option<Duration>, call: impl Future<Output = T>) -> Result<T, ServiceError> {
+    let Some(remaining) = remaining else { return Ok(call.await) };
+    match tokio::time::timeout(remaining, call).await {
+        Ok(done) => Ok(done),
+        Err(_) => {
+            tracing::info!(
+                deadline_ms = remaining.as_millis(),
+                "the caller's deadline passed: work on the call stopped"
+            );
+            Err(ServiceError::new(ErrorCode::Timeout, "the call's deadline passed before it finished"))
         }
     }
 }
 
-async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, ServiceError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
     let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -179,13 +168,16 @@ fn encoded(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
 /// A courier fault as a response: its status, and a `code` + `message` body.
 pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
     let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (format, body) = match format.encode_readable(error) {
-        Ok(body) => (format, body),
-        Err(_) => (Format::Json, br#"{"code":"internal","message":"cannot encode error"}"#.to_vec()),
-    };
-    let mut response = encoded(status, format, body);
-    if error.code == ErrorCode::MethodNotAllowed {
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    let mut response = encoded(status, format, format.encode_error(error));
+    match error.code {
+        ErrorCode::MethodNotAllowed => {
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        // Draining or at a limit: worth a retry, here or elsewhere.
+        ErrorCode::Unavailable => {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
     }
     response
 }

@@ -1,14 +1,23 @@
 //! The host of courier components: one axum server per process that serves the
-//! dispatch endpoint of every component it runs, registers them, and drains them on
-//! shutdown.
+//! dispatch endpoint of every component it runs, their health endpoints and the
+//! process's metrics, registers them, and drains them on shutdown. Every call it
+//! answers gets a `tracing` span that continues the caller's W3C trace context.
 
+mod admission;
 mod builder;
+mod context;
 mod error;
 mod fast_path;
+mod health;
 mod invoke;
+mod metrics;
+mod observe;
+mod openapi;
+mod rest;
 mod serve;
 mod server;
 
 pub use builder::ServerBuilder;
+pub use context::{DEADLINE_HEADER, METADATA_PREFIX};
 pub use error::ServerError;
 pub use server::Server;

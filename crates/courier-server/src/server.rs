@@ -1,5 +1,8 @@
-use crate::{serve::Serving, ServerBuilder, ServerError};
-use courier_core::{withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, Registration};
+use crate::{admission::Gate, serve::Serving, ServerBuilder, ServerError};
+use courier_core::{
+    withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager, HealthReport,
+    Registration,
+};
 use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 
 /// A running courier server: serves its components' dispatch endpoints and keeps them
@@ -20,7 +23,10 @@ pub struct Server {
     components: Vec<Running>,
     pub(crate) bound: Vec<BoundService>,
     pub(crate) serving: Option<Serving>,
+    /// Admits calls until the server drains.
+    pub(crate) gate: Arc<Gate>,
     drain_timeout: Duration,
+    health: HealthManager,
 }
 
 /// A component with its registration and where it is in its life.
@@ -59,8 +65,9 @@ impl Server {
         components: Vec<Running>,
         bound: Vec<BoundService>,
         drain_timeout: Duration,
+        health: HealthManager,
     ) -> Self {
-        Self { local_addr, url, registry, components, bound, serving: None, drain_timeout }
+        Self { local_addr, url, registry, components, bound, serving: None, gate: Gate::new(), drain_timeout, health }
     }
 
     /// The address the server listens on, with the real port when bound to port 0.
@@ -76,6 +83,12 @@ impl Server {
     /// The status of the component with this name, if the server runs it.
     pub fn status(&self, component: &str) -> Option<ComponentStatus> {
         self.components.iter().find(|running| running.registration.component == component).map(|running| running.status)
+    }
+
+    /// Runs the server's health checks (those whose cached result has expired) and
+    /// reports, as `GET /health` does.
+    pub async fn health(&self) -> HealthReport {
+        self.health.report().await
     }
 
     pub(crate) fn component_names(&self) -> Vec<&str> {
@@ -120,9 +133,9 @@ impl Server {
     }
 
     /// Stops gracefully: deregisters every component, so clients stop sending calls;
-    /// stops accepting connections and lets in-flight calls finish (up to the drain
-    /// timeout); then runs the shutdown hooks in reverse order. Calling it again does
-    /// nothing.
+    /// stops accepting connections and lets in-flight calls finish for up to the drain
+    /// timeout, cutting off those still running then; then runs the shutdown hooks in
+    /// reverse order. Calling it again does nothing.
     pub async fn shutdown(&mut self) -> Result<(), ServerError> {
         let mut first_error = None;
         for running in self.components.iter_mut().filter(|running| running.registered) {
@@ -133,8 +146,14 @@ impl Server {
                 first_error.get_or_insert(ServerError::Registry { component, source });
             }
         }
+        // Calls that still arrive get 503, which clients take to another instance; the
+        // calls already taken run to their end, up to the drain timeout.
+        self.gate.drain();
+        let started = std::time::Instant::now();
+        let drained = self.gate.idle(self.drain_timeout).await;
         if let Some(serving) = self.serving.take() {
-            if !serving.stop(self.drain_timeout).await {
+            let left = self.drain_timeout.saturating_sub(started.elapsed());
+            if !serving.stop(left).await || !drained {
                 tracing::warn!(timeout = ?self.drain_timeout, "in-flight calls did not finish before the drain timeout");
             }
         }

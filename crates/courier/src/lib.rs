@@ -39,17 +39,23 @@
 //! ```
 
 pub use courier_client::{
-    DispatchChannel, HttpClient, HttpClientBuilder, ProxyBuilder, ServiceManager, ServiceManagerBuilder,
+    BearerToken, CallService, ClientCall, HttpChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token,
 };
 pub use courier_core::{
-    BoxFuture, Call, Channel, ChannelKind, Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentStatus,
-    ErrorCode, First, Format, Instance, Instances, JsonCodec, LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome,
-    Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
+    auth::{Access, Authenticator, Principal},
+    BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
+    ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
+    HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry, MethodDescriptor,
+    MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
+    TraceContext, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError};
 
 #[cfg(feature = "consul")]
 pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
+
+#[cfg(feature = "auth")]
+pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
 
 /// Turns a trait into a courier service.
 ///
@@ -58,8 +64,42 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 /// your own that is serializable and converts from it (so domain errors cross the wire
 /// intact, and transport faults still reach the caller).
 ///
-/// Options: `name = "..."` (default: the trait name in snake_case) and
-/// `description = "..."` (default: the trait's doc comment).
+/// Options: `name = "..."` (default: the trait name in snake_case),
+/// `description = "..."` (default: the trait's doc comment), and `protobuf`, which also
+/// serves the service on the `dispatch-protobuf` channel — every argument and result type
+/// must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto` schema:
+/// `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
+///
+/// REST routes: put `#[rest("/prefix")]` below `#[service]`, and `#[get("/path/{arg}")]`,
+/// `#[post(...)]`, `#[put(...)]`, `#[patch(...)]` or `#[delete(...)]` on methods. Arguments
+/// named in the path template travel in the path; mark others `#[body]` or `#[query]`, or
+/// let courier place them: the first structured argument is the JSON body (on routes that
+/// take one), the rest are query parameters. A success answers 200 with the JSON result,
+/// or 204 when the method returns `()`. A route with a `{name}` no argument has, two
+/// bodies, or a body on GET or DELETE is a compile error.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// pub struct User { pub name: String }
+///
+/// #[service]
+/// #[rest("/api")]
+/// pub trait Users {
+///     #[get("/users/{id}")]
+///     async fn get(&self, id: u64) -> Result<User, ServiceError>;
+///
+///     #[post("/users")]
+///     async fn create(&self, user: User, #[query] notify: bool) -> Result<u64, ServiceError>;
+/// }
+/// ```
+///
+/// Access: `#[authorize(roles = ["admin"])]` on the trait or a method demands an
+/// authenticated caller holding one of the roles (`#[authorize]` alone: any authenticated
+/// caller); `#[public]` exempts a method from the trait's rule. Callers without a valid
+/// credential get 401 with `WWW-Authenticate`, callers without the role 403 — on every
+/// channel; in-process, the caller's principal is the one in the [`CallContext`].
 ///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
@@ -69,10 +109,20 @@ pub use courier_macros::service;
 /// Declares a component: a named bundle of services, deployed and registered together.
 ///
 /// `#[component(name = "greeter", services = [Greeter, Admin], channels = ["dispatch-msgpack"],
-/// startup = Self::open, shutdown = Self::close)]` on a struct. Every option but
-/// `services` is optional: the name defaults to the struct name in kebab-case, the
-/// channels to every remote channel, and the hooks (`async fn(&self) -> Result<(),
-/// ServiceError>`) to nothing. A unit struct can be found by [`ServerBuilder::discover`].
+/// startup = Self::open, shutdown = Self::close, health = "/greeter/health")]` on a struct.
+/// Every option but `services` is optional: the name defaults to the struct name in
+/// kebab-case, the channels to every remote channel, and the hooks (`async fn(&self) ->
+/// Result<(), ServiceError>`) to nothing. A unit struct can be found by
+/// [`ServerBuilder::discover`].
+///
+/// The startup hooks run in order before anything is registered; one that fails fails
+/// [`ServerBuilder::start`] with its error, and nothing is registered. Shutdown
+/// deregisters, drains in-flight calls, then runs the shutdown hooks in reverse order.
+///
+/// `health` gives the component a health endpoint of its own, which reports the checks
+/// of its services' implementations and the server's own checks, and which the
+/// registry's health check (Consul's) asks. Without it, the component's health is the
+/// server's `/health`, which reports every check. See [`health_checks`].
 pub use courier_macros::component;
 
 /// Marks `impl YourService for YourType`: makes it object-safe, and registers it so a
@@ -82,11 +132,111 @@ pub use courier_macros::component;
 /// instance to [`ServerBuilder::service`] instead.
 pub use courier_macros::implementation;
 
+/// Makes the `#[health_check]` methods of an `impl` block the type's health checks.
+///
+/// A server runs the checks of every implementation it serves (and those given to
+/// [`ServerBuilder::health_checks`]) on each probe of a health endpoint, all at once,
+/// and answers with a [`HealthReport`] as JSON: 200 when the worst check is OK or
+/// WARNING, 503 when it is ERROR, so an instance whose check fails leaves Consul's
+/// passing set, and proxies stop calling it.
+///
+/// A check is an `async fn` taking `&self` and, optionally, a `&mut` [`CheckResult`],
+/// which starts at OK; it returns `()` or `Result<(), E>` with `E: Display`, where an
+/// `Err` makes the check an ERROR with the error as its details.
+///
+/// `#[health_check]` options, all optional:
+/// - `name = "..."`: the name in the report; default: the method's name.
+/// - `cache = "10s"`: reuse the last result for that long, so however often the
+///   endpoint is probed the check runs at most once per period; default: no cache.
+/// - `fail_if_slower_than = "1s"`: a check still running after that long is cut off and
+///   reports ERROR with the time it took; without it, checks are cut off after
+///   5 s all the same, so a hanging check cannot hang the endpoint.
+///
+/// Durations are a number and a unit: `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`).
+///
+/// ```
+/// use courier::prelude::*;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// #[service]
+/// pub trait Orders {
+///     async fn count(&self) -> Result<u64, ServiceError>;
+/// }
+///
+/// #[component(services = [Orders], health = "/orders/health")]
+/// pub struct OrdersComponent;
+///
+/// #[derive(Default)]
+/// struct Book {
+///     backlog: AtomicU64,
+/// }
+///
+/// #[implementation]
+/// impl Orders for Book {
+///     async fn count(&self) -> Result<u64, ServiceError> {
+///         Ok(self.backlog.load(Ordering::Relaxed))
+///     }
+/// }
+///
+/// #[health_checks]
+/// impl Book {
+///     #[health_check(cache = "10s", fail_if_slower_than = "1s")]
+///     async fn backlog(&self, result: &mut CheckResult) {
+///         match self.backlog.load(Ordering::Relaxed) {
+///             0..1000 => {}
+///             n @ 1000..10_000 => result.warning(format!("{n} orders waiting")),
+///             n => result.error(format!("{n} orders waiting")),
+///         }
+///     }
+///
+///     #[health_check(name = "ledger")]
+///     async fn ledger_reachable(&self) -> Result<(), std::io::Error> {
+///         Ok(()) // `?` on a failing call makes it an ERROR with the error's text
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut server = Server::builder().registry(LocalRegistry::new()).component(OrdersComponent).start().await?;
+/// let report = server.health().await;
+/// assert_eq!(report.status, HealthStatus::Ok);
+/// assert_eq!(report.checks.iter().map(|check| check.name.as_str()).collect::<Vec<_>>(), ["backlog", "ledger"]);
+/// server.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub use courier_macros::health_checks;
+
+/// Marks a health check method inside a [`health_checks`] block, with its options.
+pub use courier_macros::health_check;
+
+/// Makes a struct a protobuf message, so services declared with
+/// `#[service(protobuf)]` can carry it on the `dispatch-protobuf` channel.
+///
+/// Fields are numbered from 1 in declaration order; the struct must also implement
+/// `Default` (decoding starts from it). How Rust types map is in
+/// [`protobuf`](courier_core::protobuf); a field type that does not map is a compile
+/// error that names it.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[derive(Debug, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+/// pub struct Node {
+///     pub name: String,
+///     pub children: Vec<Node>,
+///     pub parent: Option<Box<Node>>,
+/// }
+/// ```
+pub use courier_macros::ProtoMessage;
+
+pub use courier_core::protobuf;
+
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, implementation, service, ChannelKind, ComponentRegistry, LocalRegistry, Selection, Server,
-        ServiceError, ServiceManager,
+        component, health_check, health_checks, implementation, service, CallContext, ChannelKind, CheckResult,
+        ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Selection, Server, ServiceError, ServiceManager,
     };
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;

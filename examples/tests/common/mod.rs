@@ -43,6 +43,13 @@ impl ServerProcess {
 }
 
 impl ServerProcess {
+    /// Asks the process to stop gracefully, as `kill -TERM` does.
+    #[allow(dead_code, reason = "not every test binary stops servers")]
+    pub(crate) fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        assert!(status.is_ok_and(|status| status.success()), "kill -TERM");
+    }
+
     /// Kills the process at once, as a crash or `kill -9` would.
     #[allow(dead_code, reason = "not every test binary kills servers")]
     pub(crate) fn kill(&mut self) {

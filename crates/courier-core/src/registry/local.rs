@@ -1,5 +1,5 @@
 use super::{ComponentRegistry, Instance, Instances, Registration};
-use crate::{ChannelKind, ServiceError};
+use crate::{telemetry, ChannelKind, ServiceError};
 use std::{
     collections::HashMap,
     sync::{Arc, LazyLock, Mutex},
@@ -90,6 +90,7 @@ impl LocalRegistry {
         sender.send_if_modified(|instances| match change(instances) {
             Some(changed) => {
                 *instances = changed;
+                telemetry::watch_updated("local", component, channel, instances.len());
                 true
             }
             None => false,

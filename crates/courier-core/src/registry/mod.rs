@@ -2,26 +2,9 @@ mod local;
 
 pub use local::LocalRegistry;
 
-use crate::{ChannelKind, ServiceError};
+use crate::{ChannelKind, Instance, ServiceError};
 use std::{fmt, sync::Arc};
 use tokio::sync::watch;
-
-/// One live instance of a component on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Instance {
-    /// Unique among the instances of a component.
-    pub id: String,
-    /// Base URL of the instance, without a trailing slash: `http://10.0.0.7:8080`.
-    pub url: String,
-}
-
-impl Instance {
-    /// An instance with this id and base URL.
-    pub fn new(id: impl Into<String>, url: impl Into<String>) -> Self {
-        let url: String = url.into();
-        Self { id: id.into(), url: url.trim_end_matches('/').to_owned() }
-    }
-}
 
 /// The live instances of a component on a channel, replaced as a whole on every change.
 pub type Instances = Arc<[Instance]>;

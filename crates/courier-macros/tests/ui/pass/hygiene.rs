@@ -11,7 +11,7 @@ pub trait Hygienic {
     async fn some(&self, a: std::string::String, b: std::vec::Vec<u8>) -> std::result::Result<u64, courier::ServiceError>;
 }
 
-#[courier::component(services = [Hygienic], channels = ["dispatch-json"])]
+#[courier::component(services = [Hygienic], channels = ["dispatch-json"], health = "/hygienic/health")]
 pub struct HygienicComponent;
 
 #[derive(std::default::Default)]
@@ -28,9 +28,29 @@ impl Hygienic for Implementation {
     }
 }
 
+#[courier::health_checks]
+impl Implementation {
+    #[courier::health_check(cache = "1.5s", fail_if_slower_than = "250ms")]
+    async fn fine(&self, result: &mut courier::CheckResult) {
+        result.warning("only a little");
+    }
+
+    #[courier::health_check(name = "fallible")]
+    async fn may_fail(&self) -> std::result::Result<(), std::string::String> {
+        std::result::Result::Ok(())
+    }
+}
+
 fn main() {
     let descriptor = <dyn Hygienic as courier::Service>::DESCRIPTOR;
     std::assert_eq!(descriptor.name, "hygienic");
     std::assert_eq!(descriptor.methods[1].arguments, ["a", "b"]);
     std::assert_eq!(HygienicComponent::DESCRIPTOR.name, "hygienic-component");
+    std::assert_eq!(HygienicComponent::DESCRIPTOR.health, std::option::Option::Some("/hygienic/health"));
+    let checks = courier::HealthChecks::health_checks(&std::sync::Arc::new(Implementation));
+    std::assert_eq!(checks.len(), 2);
+    std::assert_eq!(checks[0].name(), "fine");
+    std::assert_eq!(checks[0].options().cache_time(), std::time::Duration::from_millis(1500));
+    std::assert_eq!(checks[0].options().bound(), std::option::Option::Some(std::time::Duration::from_millis(250)));
+    std::assert_eq!(checks[1].name(), "fallible");
 }

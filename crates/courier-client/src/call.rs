@@ -1,0 +1,53 @@
+use bytes::Bytes;
+use courier_core::{rest::RestCall, ChannelKind, Format, MethodDescriptor, ServiceDescriptor};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use std::time::Instant;
+
+/// The header prefix that carries call metadata; servers put it in the
+/// [`CallContext`](courier_core::CallContext).
+pub(crate) const METADATA_PREFIX: &str = "courier-meta-";
+
+/// One remote call as interceptors see it: which method, on which channel, with which
+/// headers and deadline. Interceptors are tower layers over a
+/// [`CallService`](crate::CallService); they may change the headers and the deadline, or
+/// fail the call before anything is sent.
+#[derive(Debug)]
+pub struct ClientCall {
+    /// The service called.
+    pub service: &'static ServiceDescriptor,
+    /// The method called.
+    pub method: &'static MethodDescriptor,
+    /// The channel it travels on.
+    pub channel: ChannelKind,
+    /// Headers sent with the call.
+    pub headers: HeaderMap,
+    /// When the call must be done by; past it, the call fails with a timeout, and the
+    /// server stops working on it.
+    pub deadline: Option<Instant>,
+    pub(crate) body: Body,
+}
+
+/// The encoded call.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// `POST /invoke/...` with the arguments in this format.
+    Dispatch { format: Format, body: Bytes },
+    /// The method's REST route.
+    Rest(RestCall),
+}
+
+impl ClientCall {
+    /// Sets call metadata: the server's [`CallContext`](courier_core::CallContext) reads it
+    /// as `metadata(key)`. Keys that are not valid header names are ignored.
+    pub fn set_metadata(&mut self, key: &str, value: &str) {
+        let name = HeaderName::try_from(format!("{METADATA_PREFIX}{}", key.to_ascii_lowercase()));
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(value)) {
+            self.headers.insert(name, value);
+        }
+    }
+
+    /// A metadata value set on this call.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.headers.get(format!("{METADATA_PREFIX}{}", key.to_ascii_lowercase())).and_then(|value| value.to_str().ok())
+    }
+}

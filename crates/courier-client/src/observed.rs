@@ -1,0 +1,50 @@
+//! The client side of tracing and metrics: a [`Channel`] that wraps another, and gives
+//! every call a span, a trace context and its measurements.
+
+use courier_core::{
+    telemetry::{self, CallLabels, CallMeter, Side},
+    BoxFuture, Call, Channel, ChannelKind, Reply, ServiceError, TraceContext,
+};
+use tracing::Instrument;
+
+/// Traces and measures the calls of the channel it wraps. The call runs with a context
+/// of its own as [`TraceContext::current`]: a child of the caller's, when the caller is
+/// itself answering a call, so the trace goes on; a new trace otherwise. The wrapped
+/// channel sends that context on as `traceparent`.
+#[derive(Debug)]
+pub(crate) struct Observed<C> {
+    inner: C,
+    channel: ChannelKind,
+}
+
+impl<C: Channel> Observed<C> {
+    pub(crate) fn new(inner: C, channel: ChannelKind) -> Self {
+        Self { inner, channel }
+    }
+}
+
+impl<C: Channel> Channel for Observed<C> {
+    fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>> {
+        Box::pin(async move {
+            let labels =
+                CallLabels { service: call.service.name, method: call.method.name, channel: self.channel.name() };
+            let parent = TraceContext::current();
+            let context = parent.as_ref().map_or_else(TraceContext::root, TraceContext::child);
+            let span = telemetry::client_span(&labels, &context, parent.as_ref());
+            let meter = CallMeter::start(Side::Client, labels);
+            let result = context.scope(self.inner.call(call)).instrument(span.clone()).await;
+            let outcome = telemetry::reply_outcome(&result);
+            span.record("outcome", outcome);
+            meter.finish(outcome);
+            result
+        })
+    }
+}
+
+/// Adds the current call's trace context to a request, as `traceparent`.
+pub(crate) fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match TraceContext::current() {
+        Some(context) => request.header(TraceContext::HEADER, context.to_string()),
+        None => request,
+    }
+}

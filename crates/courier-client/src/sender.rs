@@ -1,0 +1,200 @@
+//! The innermost service of a proxy's stack: sends a call to an instance, and moves it to
+//! another when that is safe — the connection failed before the request went out, the
+//! instance refused it (503: draining or at its limit), or the method is idempotent.
+
+use crate::{
+    call::{Body, ClientCall},
+    observed, response,
+    targets::Targets,
+};
+use courier_core::{ErrorCode, Format, Instance, Reply, ServiceDescriptor, ServiceError};
+use http::{header, StatusCode};
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+/// The time left for a call, in milliseconds, as servers read it.
+const DEADLINE_HEADER: &str = "courier-deadline-ms";
+
+/// How a proxy's calls survive failing instances.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy {
+    /// Instances tried per call, at most.
+    pub(crate) attempts: u32,
+    /// Failures in a row after which an instance is left out for `eject_for`.
+    pub(crate) eject_after: u32,
+    pub(crate) eject_for: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { attempts: 3, eject_after: 3, eject_for: Duration::from_secs(10) }
+    }
+}
+
+/// Sends calls for one service of one component.
+#[derive(Clone)]
+pub(crate) struct Sender {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    targets: Targets,
+    policy: Policy,
+    /// Per method index, the dispatch path below an instance's base URL.
+    paths: Box<[String]>,
+}
+
+/// What one attempt on one instance came to.
+enum Attempt {
+    /// An answer: the method's result or error, or a fault of the server's.
+    Answered(Result<Reply, ServiceError>),
+    /// The request never left: safe to send elsewhere.
+    NotSent(ServiceError),
+    /// The instance refused the call without running it (503).
+    Refused(ServiceError),
+    /// The request left, and no answer came back: the method may have run.
+    Lost(ServiceError),
+}
+
+impl Sender {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        targets: Targets,
+        policy: Policy,
+        component: &str,
+        service: &ServiceDescriptor,
+    ) -> Self {
+        let paths = service
+            .methods
+            .iter()
+            .map(|method| format!("/invoke/{component}/{}/{}", service.name, method.name))
+            .collect();
+        Self { inner: Arc::new(Inner { client, targets, policy, paths }) }
+    }
+}
+
+impl tower::Service<ClientCall> for Sender {
+    type Response = Reply;
+    type Error = ServiceError;
+    type Future = courier_core::BoxFuture<'static, Result<Reply, ServiceError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ServiceError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, call: ClientCall) -> Self::Future {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { inner.send(call).await })
+    }
+}
+
+impl Inner {
+    async fn send(&self, call: ClientCall) -> Result<Reply, ServiceError> {
+        let mut tried: Vec<Instance> = Vec::new();
+        let mut last_error = None;
+        for _ in 0..self.policy.attempts.max(1) {
+            let instance = match self.targets.pick(&tried).await {
+                Ok(instance) => instance,
+                Err(error) => return Err(last_error.unwrap_or(error)),
+            };
+            let remaining = match call.deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(remaining) if !remaining.is_zero() => Some(remaining),
+                    _ => return Err(deadline_passed(&call)),
+                },
+                None => None,
+            };
+            match self.attempt(&instance, &call, remaining).await {
+                Attempt::Answered(result) => {
+                    instance.record_success();
+                    return result;
+                }
+                Attempt::Refused(error) => last_error = Some(error),
+                Attempt::NotSent(error) => {
+                    instance.record_failure(self.policy.eject_after, self.policy.eject_for);
+                    last_error = Some(error);
+                }
+                Attempt::Lost(error) => {
+                    instance.record_failure(self.policy.eject_after, self.policy.eject_for);
+                    if error.code == ErrorCode::Timeout
+                        && call.deadline.is_some_and(|deadline| deadline <= Instant::now())
+                    {
+                        return Err(deadline_passed(&call));
+                    }
+                    if !call.method.idempotent {
+                        return Err(ServiceError::new(
+                            ErrorCode::MaybeExecuted,
+                            format!(
+                                "{}.{} may have executed: {}; it is not #[idempotent], so it was not sent again",
+                                call.service.name, call.method.name, error.message
+                            ),
+                        ));
+                    }
+                    last_error = Some(error);
+                }
+            }
+            tried.push(instance);
+        }
+        Err(last_error.unwrap_or_else(|| ServiceError::unavailable("no attempt was made")))
+    }
+
+    async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
+        let (mut request, url) = match &call.body {
+            Body::Dispatch { format, body } => {
+                let url = format!("{}{}", instance.url, self.paths[call.method.index]);
+                let request = self
+                    .client
+                    .post(&url)
+                    .header(header::CONTENT_TYPE, format.content_type())
+                    .header(header::ACCEPT, format.content_type())
+                    .body(body.clone());
+                (request, url)
+            }
+            Body::Rest(rest) => {
+                let mut url = format!("{}{}", instance.url, rest.path);
+                if !rest.query.is_empty() {
+                    url.push('?');
+                    url.push_str(&rest.query);
+                }
+                let method = match http::Method::from_bytes(rest.method.as_str().as_bytes()) {
+                    Ok(method) => method,
+                    Err(error) => return Attempt::NotSent(ServiceError::internal(error.to_string())),
+                };
+                let mut request = self.client.request(method, &url).header(header::ACCEPT, Format::Json.content_type());
+                if let Some(body) = &rest.body {
+                    request = request.header(header::CONTENT_TYPE, Format::Json.content_type()).body(body.clone());
+                }
+                (request, url)
+            }
+        };
+        request = request.headers(call.headers.clone());
+        if let Some(remaining) = remaining {
+            request = request.timeout(remaining).header(DEADLINE_HEADER, remaining.as_millis().max(1).to_string());
+        }
+        let _in_flight = instance.start_call();
+        match observed::traced(request).send().await {
+            Ok(answer) if answer.status() == StatusCode::SERVICE_UNAVAILABLE && !response::is_method_error(&answer) => {
+                Attempt::Refused(
+                    response::read(&url, answer)
+                        .await
+                        .err()
+                        .unwrap_or_else(|| ServiceError::unavailable(format!("{url} refused the call"))),
+                )
+            }
+            Ok(answer) => Attempt::Answered(response::read(&url, answer).await),
+            Err(error) if error.is_connect() => Attempt::NotSent(response::transport(&url, &error)),
+            Err(error) => Attempt::Lost(response::transport(&url, &error)),
+        }
+    }
+}
+
+fn deadline_passed(call: &ClientCall) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::Timeout,
+        format!("{}.{} did not finish before its deadline", call.service.name, call.method.name),
+    )
+}

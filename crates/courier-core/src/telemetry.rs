@@ -1,0 +1,212 @@
+//! What courier measures and traces, in one place: the metric names (recorded through
+//! the `metrics` facade, so they land in whatever recorder the process installed), and
+//! the `tracing` spans of calls, both sides alike.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `courier_server_requests_total` | counter | service, method, channel, outcome |
+//! | `courier_server_request_duration_seconds` | histogram | service, method, channel, outcome |
+//! | `courier_server_requests_in_flight` | gauge | service, method, channel |
+//! | `courier_client_requests_total` | counter | service, method, channel, outcome |
+//! | `courier_client_request_duration_seconds` | histogram | service, method, channel, outcome |
+//! | `courier_client_requests_in_flight` | gauge | service, method, channel |
+//! | `courier_client_selections_total` | counter | component, channel, instance |
+//! | `courier_registry_watch_updates_total` | counter | registry, component, channel |
+//! | `courier_registry_instances` | gauge | registry, component, channel |
+//!
+//! `outcome` is `ok`, `method_error` (the method returned its own error), `cancelled`
+//! (the caller went away), or the [`ErrorCode`] of a fault, such as
+//! `not_found` or `unavailable`.
+
+use crate::{ChannelKind, ErrorCode, Outcome, Reply, ServiceError, TraceContext};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use std::time::Instant;
+use tracing::{field::Empty, Span};
+
+/// Calls a server answered.
+pub const SERVER_REQUESTS: &str = "courier_server_requests_total";
+/// How long a server took to answer, from request head to response head.
+pub const SERVER_DURATION: &str = "courier_server_request_duration_seconds";
+/// Calls a server is answering now.
+pub const SERVER_IN_FLIGHT: &str = "courier_server_requests_in_flight";
+/// Calls a proxy made.
+pub const CLIENT_REQUESTS: &str = "courier_client_requests_total";
+/// How long a proxy's calls took, instance selection and decoding included.
+pub const CLIENT_DURATION: &str = "courier_client_request_duration_seconds";
+/// Calls proxies are waiting on now.
+pub const CLIENT_IN_FLIGHT: &str = "courier_client_requests_in_flight";
+/// Times a proxy picked an instance for a call.
+pub const CLIENT_SELECTIONS: &str = "courier_client_selections_total";
+/// Changes to the instances a registry reports to watching proxies.
+pub const WATCH_UPDATES: &str = "courier_registry_watch_updates_total";
+/// The instances a registry reports now.
+pub const INSTANCES: &str = "courier_registry_instances";
+
+/// The suffix of every histogram, for exporters that need buckets per metric.
+pub const DURATION_SUFFIX: &str = "_duration_seconds";
+
+/// Gives every metric its help text and unit; call once the recorder is installed.
+pub fn describe() {
+    describe_counter!(SERVER_REQUESTS, Unit::Count, "Calls a courier server answered.");
+    describe_histogram!(SERVER_DURATION, Unit::Seconds, "How long a courier server took to answer a call.");
+    describe_gauge!(SERVER_IN_FLIGHT, Unit::Count, "Calls a courier server is answering now.");
+    describe_counter!(CLIENT_REQUESTS, Unit::Count, "Calls courier proxies made.");
+    describe_histogram!(CLIENT_DURATION, Unit::Seconds, "How long calls of courier proxies took.");
+    describe_gauge!(CLIENT_IN_FLIGHT, Unit::Count, "Calls courier proxies are waiting on now.");
+    describe_counter!(CLIENT_SELECTIONS, Unit::Count, "Times a courier proxy picked this instance for a call.");
+    describe_counter!(WATCH_UPDATES, Unit::Count, "Changes to the instances a registry reports to proxies.");
+    describe_gauge!(INSTANCES, Unit::Count, "The instances a registry reports now.");
+}
+
+/// Which end of a call is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The proxy.
+    Client,
+    /// The server.
+    Server,
+}
+
+/// What a call is labelled with. Every value is bounded: a server labels calls to
+/// paths it does not serve `unknown`, whatever the peer sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLabels {
+    /// The service called.
+    pub service: &'static str,
+    /// The method called.
+    pub method: &'static str,
+    /// The channel it came or went on.
+    pub channel: &'static str,
+}
+
+/// One call, measured: in flight from [`start`](Self::start) until
+/// [`finish`](Self::finish), or until dropped, which counts as `cancelled`.
+#[derive(Debug)]
+pub struct CallMeter {
+    side: Side,
+    labels: CallLabels,
+    started: Instant,
+    done: bool,
+}
+
+impl CallMeter {
+    /// Counts the call in flight.
+    pub fn start(side: Side, labels: CallLabels) -> Self {
+        let name = match side {
+            Side::Client => CLIENT_IN_FLIGHT,
+            Side::Server => SERVER_IN_FLIGHT,
+        };
+        gauge!(name, "service" => labels.service, "method" => labels.method, "channel" => labels.channel)
+            .increment(1.0);
+        Self { side, labels, started: Instant::now(), done: false }
+    }
+
+    /// Records the call's outcome and how long it took.
+    pub fn finish(mut self, outcome: &'static str) {
+        self.record(outcome);
+    }
+
+    fn record(&mut self, outcome: &'static str) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let (requests, duration, in_flight) = match self.side {
+            Side::Client => (CLIENT_REQUESTS, CLIENT_DURATION, CLIENT_IN_FLIGHT),
+            Side::Server => (SERVER_REQUESTS, SERVER_DURATION, SERVER_IN_FLIGHT),
+        };
+        let CallLabels { service, method, channel } = self.labels;
+        gauge!(in_flight, "service" => service, "method" => method, "channel" => channel).decrement(1.0);
+        let labels = [("service", service), ("method", method), ("channel", channel), ("outcome", outcome)];
+        counter!(requests, &labels).increment(1);
+        histogram!(duration, &labels).record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for CallMeter {
+    fn drop(&mut self) {
+        self.record("cancelled");
+    }
+}
+
+/// The outcome label of a proxy's call.
+pub fn reply_outcome(result: &Result<Reply, ServiceError>) -> &'static str {
+    match result {
+        Ok(reply) if reply.outcome == Outcome::Value => "ok",
+        Ok(_) => "method_error",
+        Err(error) => error.code.as_str(),
+    }
+}
+
+/// The outcome label of a server's answer: its status, and whether the body is the
+/// method's own error.
+pub fn response_outcome(status: u16, method_error: bool) -> &'static str {
+    match (status, method_error) {
+        (200..=299, _) => "ok",
+        (_, true) => "method_error",
+        (status, false) => ErrorCode::from_status(status).as_str(),
+    }
+}
+
+/// The span of a proxy's call; the channel records `instance` once it has picked one,
+/// and the caller records `outcome`.
+pub fn client_span(labels: &CallLabels, context: &TraceContext, parent: Option<&TraceContext>) -> Span {
+    let span = tracing::info_span!(
+        "courier.client",
+        service = labels.service,
+        method = labels.method,
+        channel = labels.channel,
+        instance = Empty,
+        outcome = Empty,
+        trace_id = %format_args!("{:032x}", context.trace_id()),
+        span_id = %format_args!("{:016x}", context.span_id()),
+        parent_span_id = Empty,
+    );
+    record_parent(&span, parent);
+    span
+}
+
+/// The span of a call a server answers, as instance `instance`; the caller records
+/// `outcome`.
+pub fn server_span(labels: &CallLabels, instance: &str, context: &TraceContext, parent: Option<&TraceContext>) -> Span {
+    let span = tracing::info_span!(
+        "courier.server",
+        service = labels.service,
+        method = labels.method,
+        channel = labels.channel,
+        instance,
+        outcome = Empty,
+        trace_id = %format_args!("{:032x}", context.trace_id()),
+        span_id = %format_args!("{:016x}", context.span_id()),
+        parent_span_id = Empty,
+    );
+    record_parent(&span, parent);
+    span
+}
+
+fn record_parent(span: &Span, parent: Option<&TraceContext>) {
+    if let Some(parent) = parent {
+        span.record("parent_span_id", format_args!("{:016x}", parent.span_id()));
+    }
+}
+
+/// Counts a proxy's pick of an instance.
+pub fn selected(component: &str, channel: ChannelKind, instance: &str) {
+    counter!(
+        CLIENT_SELECTIONS,
+        "component" => component.to_owned(),
+        "channel" => channel.name(),
+        "instance" => instance.to_owned(),
+    )
+    .increment(1);
+}
+
+/// Counts a change to the instances `registry` reports for a component on a channel.
+pub fn watch_updated(registry: &'static str, component: &str, channel: ChannelKind, instances: usize) {
+    let labels = [
+        ("registry", registry.to_owned()),
+        ("component", component.to_owned()),
+        ("channel", channel.name().to_owned()),
+    ];
+    counter!(WATCH_UPDATES, &labels).increment(1);
+    gauge!(INSTANCES, &labels).set(instances as f64);
+}

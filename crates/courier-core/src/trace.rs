@@ -1,0 +1,184 @@
+//! W3C trace context: the `traceparent` header that carries one trace id across every
+//! call a request causes, process to process.
+
+use std::{
+    fmt,
+    future::Future,
+    hash::{BuildHasher, Hasher, RandomState},
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+tokio::task_local! {
+    static CURRENT: TraceContext;
+}
+
+/// Which trace a call belongs to, and which span made it, as the W3C `traceparent`
+/// header carries them: `00-<trace id>-<parent span id>-<flags>`.
+///
+/// Proxies send the context of each call; servers continue it, and run the method with
+/// it as [`current`](Self::current), so a call the method makes to another service
+/// carries the same trace id. Every call's `tracing` span records `trace_id`, `span_id`
+/// and `parent_span_id`.
+///
+/// The current context follows a call's task; a method that hands work to a task of its
+/// own takes the context along with [`scope`](Self::scope):
+///
+/// ```
+/// use courier_core::TraceContext;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let incoming = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+/// assert_eq!(incoming.trace_id(), 0x4bf92f3577b34da6a3ce929d0e0e4736);
+/// let seen = incoming.scope(async {
+///     let context = TraceContext::current().unwrap();
+///     tokio::spawn(context.scope(async { TraceContext::current() })).await.unwrap()
+/// });
+/// assert_eq!(seen.await, Some(incoming));
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceContext {
+    trace_id: u128,
+    span_id: u64,
+    flags: u8,
+}
+
+impl TraceContext {
+    /// The header's name.
+    pub const HEADER: &'static str = "traceparent";
+
+    /// The sampled flag: the caller records this trace.
+    const SAMPLED: u8 = 0x01;
+
+    /// The start of a new trace.
+    pub fn root() -> Self {
+        let trace_id = (u128::from(random_id()) << 64) | u128::from(random_id());
+        Self { trace_id, span_id: random_id(), flags: Self::SAMPLED }
+    }
+
+    /// A new span of the same trace, made by this one.
+    pub fn child(&self) -> Self {
+        Self { span_id: random_id(), ..*self }
+    }
+
+    /// The context a `traceparent` header value carries; `None` when it is malformed,
+    /// which the W3C rules say to treat as no context at all. Versions after `00` are
+    /// read by their first four fields, as the rules also say.
+    pub fn parse(header: &str) -> Option<Self> {
+        let mut fields = header.trim().split('-');
+        let version = fields.next().filter(|field| field.len() == 2).and_then(hex::<u8>)?;
+        let trace_id = fields.next().filter(|field| field.len() == 32).and_then(hex::<u128>)?;
+        let span_id = fields.next().filter(|field| field.len() == 16).and_then(hex::<u64>)?;
+        let flags = fields.next().filter(|field| field.len() == 2).and_then(hex::<u8>)?;
+        let valid = version != 0xff && (version != 0 || fields.next().is_none()) && trace_id != 0 && span_id != 0;
+        valid.then_some(Self { trace_id, span_id, flags })
+    }
+
+    /// The trace's id, shared by every span of the trace.
+    pub const fn trace_id(&self) -> u128 {
+        self.trace_id
+    }
+
+    /// This span's id.
+    pub const fn span_id(&self) -> u64 {
+        self.span_id
+    }
+
+    /// Whether the trace's caller records it.
+    pub const fn sampled(&self) -> bool {
+        self.flags & Self::SAMPLED != 0
+    }
+
+    /// The context of the call running on this task, if any.
+    pub fn current() -> Option<Self> {
+        CURRENT.try_with(|context| *context).ok()
+    }
+
+    /// Runs `future` with this context as [`current`](Self::current).
+    pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(self, future)
+    }
+}
+
+/// The `traceparent` header value.
+///
+/// ```
+/// use courier_core::TraceContext;
+/// let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// assert_eq!(TraceContext::parse(header).unwrap().to_string(), header);
+/// ```
+impl fmt::Display for TraceContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.span_id, self.flags)
+    }
+}
+
+/// Lowercase hex only, as the header's grammar has it.
+fn hex<T: FromHex>(field: &str) -> Option<T> {
+    field.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')).then(|| T::from_hex(field)).flatten()
+}
+
+trait FromHex: Sized {
+    fn from_hex(field: &str) -> Option<Self>;
+}
+
+macro_rules! from_hex {
+    ($($ty:ty),*) => {$(
+        impl FromHex for $ty {
+            fn from_hex(field: &str) -> Option<Self> {
+                <$ty>::from_str_radix(field, 16).ok()
+            }
+        }
+    )*};
+}
+from_hex!(u8, u64, u128);
+
+/// A random, non-zero id: SipHash under the standard library's randomly seeded keys,
+/// over a counter. Unpredictable enough to keep traces apart; not for secrets.
+fn random_id() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let id = hasher.finish();
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_headers_are_no_context() {
+        for header in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47360-0f067aa0ba902b7-01",
+            "0é-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceContext::parse(header), None, "{header}");
+        }
+        let future = TraceContext::parse("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what-comes");
+        assert!(future.is_some_and(|context| !context.sampled()), "later versions are read by their first fields");
+    }
+
+    #[test]
+    fn a_child_keeps_the_trace_and_gets_a_span_of_its_own() {
+        let root = TraceContext::root();
+        let child = root.child();
+        assert_eq!(child.trace_id(), root.trace_id());
+        assert_ne!(child.span_id(), root.span_id());
+        assert_ne!(TraceContext::root().trace_id(), root.trace_id());
+        assert_eq!(TraceContext::parse(&child.to_string()), Some(child));
+        assert!(TraceContext::current().is_none(), "no context outside a call");
+    }
+}

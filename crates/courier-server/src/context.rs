@@ -1,0 +1,59 @@
+//! The server side of a call's context: metadata and deadline read from headers, the
+//! principal from the authenticator, and the method's access rule checked before it runs.
+
+use axum::response::Response;
+use courier_core::{
+    auth::{Access, Authenticator},
+    CallContext, ErrorCode, ServiceError,
+};
+use http::{header, HeaderMap, HeaderValue};
+use std::time::{Duration, Instant};
+
+/// Metadata travels as headers with this prefix: `courier-meta-tenant: acme`.
+pub const METADATA_PREFIX: &str = "courier-meta-";
+
+/// The time left for the call, in milliseconds.
+pub const DEADLINE_HEADER: &str = "courier-deadline-ms";
+
+/// The context a request carries, once its caller may call a method with this access
+/// rule: a 401 without a valid credential, a 403 without the role.
+pub(crate) async fn admit(
+    headers: &HeaderMap,
+    access: Access,
+    authenticator: Option<&dyn Authenticator>,
+) -> Result<CallContext, ServiceError> {
+    let mut context = CallContext::default();
+    for (name, value) in headers {
+        if let (Some(key), Ok(value)) = (name.as_str().strip_prefix(METADATA_PREFIX), value.to_str()) {
+            context = context.with_metadata(key, value);
+        }
+    }
+    if let Some(millis) = headers.get(DEADLINE_HEADER).and_then(|value| value.to_str().ok()?.parse::<u64>().ok()) {
+        context = context.with_deadline(Instant::now() + Duration::from_millis(millis));
+    }
+    let principal = match authenticator {
+        Some(authenticator) => match authenticator.authenticate(headers).await {
+            Ok(principal) => principal,
+            // A bad credential on a public method is ignored, not trusted.
+            Err(_) if access == Access::Public => None,
+            Err(error) => return Err(error),
+        },
+        None => None,
+    };
+    access.check(principal.as_ref())?;
+    Ok(context.with_principal(principal))
+}
+
+/// Adds the authenticator's challenge to a 401.
+pub(crate) fn challenge(
+    mut response: Response,
+    error: &ServiceError,
+    authenticator: Option<&dyn Authenticator>,
+) -> Response {
+    if let (ErrorCode::Unauthenticated, Some(authenticator)) = (error.code, authenticator) {
+        if let Ok(challenge) = HeaderValue::from_str(authenticator.challenge()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+    }
+    response
+}

@@ -1,0 +1,152 @@
+//! The `rest` channel on the server: each route declared on a service trait, mounted on
+//! the component's router beside the dispatch endpoint.
+
+use crate::{
+    admission::{Gate, Limit},
+    context::{admit, challenge},
+    invoke::{self, error_response, read_body, within, ERROR_HEADER},
+};
+use axum::{
+    extract::{Path, Request},
+    response::{IntoResponse, Response},
+    routing::{on, MethodFilter, MethodRouter},
+    Router,
+};
+use courier_core::{
+    auth::{Access, Authenticator},
+    rest::{HttpMethod, RestRequest, RestRoute},
+    BoundService, Dispatch, ErrorCode, Format, ServiceError,
+};
+use futures_util::FutureExt;
+use http::{header, HeaderValue, StatusCode};
+use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
+
+/// Every REST route of the services a server runs on the `rest` channel.
+#[derive(Default)]
+pub(crate) struct RestRoutes {
+    /// By path template, the method routers, so methods on one path share it.
+    paths: BTreeMap<&'static str, MethodRouter>,
+    /// What was mounted (service, method, route), for the OpenAPI document and for conflicts.
+    pub(crate) mounted: Vec<(&'static str, &'static str, &'static RestRoute)>,
+}
+
+impl RestRoutes {
+    /// Mounts the routes of a service; two routes with the same method and path conflict.
+    pub(crate) fn add(
+        &mut self,
+        service: &BoundService,
+        max_body_bytes: usize,
+        authenticator: Option<&Arc<dyn Authenticator>>,
+        gate: &Arc<Gate>,
+        limit: Option<&Arc<Limit>>,
+    ) -> Result<(), String> {
+        for method in service.descriptor.methods {
+            let Some(route) = method.rest else { continue };
+            if let Some((other, _, _)) = self
+                .mounted
+                .iter()
+                .find(|(_, _, known)| known.method == route.method && same_shape(known.path, route.path))
+            {
+                return Err(format!(
+                    "{} {} of `{}` and of `{other}` are the same route",
+                    route.method, route.path, service.descriptor.name
+                ));
+            }
+            self.mounted.push((service.descriptor.name, method.name, route));
+            let endpoint = Arc::new(Endpoint {
+                dispatcher: Arc::clone(&service.dispatcher),
+                method: method.index,
+                access: method.access,
+                max_body_bytes,
+                authenticator: authenticator.cloned(),
+                gate: Arc::clone(gate),
+                limit: limit.cloned(),
+            });
+            let handler = move |params: Option<Path<Vec<(String, String)>>>, request: Request| {
+                let endpoint = Arc::clone(&endpoint);
+                async move {
+                    let path = params.map(|Path(params)| params).unwrap_or_default();
+                    let authenticator = endpoint.authenticator.as_deref();
+                    match serve(&endpoint, path, request).await {
+                        Ok(response) => response,
+                        Err(error) => challenge(error_response(Format::Json, &error), &error, authenticator),
+                    }
+                }
+            };
+            let entry =
+                self.paths.remove(route.path).unwrap_or_else(|| MethodRouter::new().fallback(method_not_allowed));
+            self.paths.insert(route.path, entry.merge(on(filter(route.method), handler)));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn into_router(self) -> Router {
+        self.paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
+    }
+}
+
+/// Whether two templates match the same requests: `/a/{x}` and `/a/{y}` do.
+fn same_shape(left: &str, right: &str) -> bool {
+    fn shape(path: &str) -> impl Iterator<Item = &str> {
+        path.split('/').map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+    }
+    shape(left).eq(shape(right))
+}
+
+fn filter(method: HttpMethod) -> MethodFilter {
+    match method {
+        HttpMethod::Get => MethodFilter::GET,
+        HttpMethod::Post => MethodFilter::POST,
+        HttpMethod::Put => MethodFilter::PUT,
+        HttpMethod::Patch => MethodFilter::PATCH,
+        HttpMethod::Delete => MethodFilter::DELETE,
+    }
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let error = ServiceError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} is not served at `{}`", request.method(), request.uri().path()),
+    );
+    invoke::error_response(Format::Json, &error)
+}
+
+/// One REST route of one method.
+struct Endpoint {
+    dispatcher: Arc<dyn Dispatch>,
+    method: usize,
+    access: Access,
+    max_body_bytes: usize,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    gate: Arc<Gate>,
+    limit: Option<Arc<Limit>>,
+}
+
+async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
+    let (parts, body) = request.into_parts();
+    let context = admit(&parts.headers, endpoint.access, endpoint.authenticator.as_deref()).await?;
+    let _pass = endpoint.gate.admit(endpoint.limit.as_deref()).await?;
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let body = read_body(body, endpoint.max_body_bytes).await?;
+    let json = match content_type {
+        Some(content_type) => Format::from_content_type(content_type) == Some(Format::Json),
+        None => body.is_empty(),
+    };
+    let request = RestRequest { path, query: parts.uri.query().unwrap_or_default().to_owned(), body, json };
+    let remaining = context.remaining();
+    let answer = context.scope(endpoint.dispatcher.rest(endpoint.method, request));
+    let answered = within(remaining, AssertUnwindSafe(answer).catch_unwind()).await?;
+    let Ok(answer) = answered else {
+        tracing::error!(path = parts.uri.path(), "service method panicked");
+        return Err(ServiceError::internal("the method panicked"));
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::NO_CONTENT {
+        return Ok(status.into_response());
+    }
+    let mut response = (status, [(header::CONTENT_TYPE, Format::Json.content_type())], answer.body).into_response();
+    if answer.method_error {
+        response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+    }
+    Ok(response)
+}
