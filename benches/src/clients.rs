@@ -17,19 +17,22 @@ use std::sync::Arc;
 pub(crate) enum Stack {
     CourierMsgpack,
     CourierJson,
+    HyperMsgpack,
     Axum,
     Floor,
 }
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 4] = [Self::CourierMsgpack, Self::CourierJson, Self::Axum, Self::Floor];
+    pub(crate) const ALL: [Stack; 5] =
+        [Self::CourierMsgpack, Self::CourierJson, Self::HyperMsgpack, Self::Axum, Self::Floor];
 
     /// The name `--only` takes.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier-msgpack",
             Self::CourierJson => "courier-json",
+            Self::HyperMsgpack => "hyper-msgpack",
             Self::Axum => "axum",
             Self::Floor => "floor",
         }
@@ -44,6 +47,7 @@ impl Stack {
         match self {
             Self::CourierMsgpack => "courier dispatch-msgpack",
             Self::CourierJson => "courier dispatch-json",
+            Self::HyperMsgpack => "hyper + rmp-serde, by hand",
             Self::Axum => "axum + reqwest, JSON",
             Self::Floor => "floor: hyper, raw bytes",
         }
@@ -53,6 +57,7 @@ impl Stack {
         match self {
             Self::CourierMsgpack | Self::CourierJson => ServerKind::Courier,
             Self::Axum => ServerKind::Axum,
+            Self::HyperMsgpack => ServerKind::HyperMsgpack,
             Self::Floor => ServerKind::Hyper,
         }
     }
@@ -63,6 +68,7 @@ impl Stack {
 pub(crate) enum Client {
     Courier { greeter: Arc<dyn Greeter>, tree: Node },
     Axum { http: reqwest::Client, url: String, tree: Node },
+    HyperMsgpack { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, tree: Node },
     Floor { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, body: Bytes },
 }
 
@@ -76,21 +82,19 @@ impl Client {
             let greeter = services.proxy::<dyn Greeter>().channel(channel).build()?;
             Ok(Self::Courier { greeter, tree: tree.clone() })
         };
+        let hyper = || {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            legacy::Client::builder(TokioExecutor::new()).build(connector)
+        };
         match stack {
             Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack),
             Stack::CourierJson => courier(ChannelKind::DispatchJson),
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }
-            Stack::Floor => {
-                let mut connector = HttpConnector::new();
-                connector.set_nodelay(true);
-                Ok(Self::Floor {
-                    http: legacy::Client::builder(TokioExecutor::new()).build(connector),
-                    uri: url.parse()?,
-                    body: rmp_serde::to_vec(tree)?.into(),
-                })
-            }
+            Stack::HyperMsgpack => Ok(Self::HyperMsgpack { http: hyper(), uri: url.parse()?, tree: tree.clone() }),
+            Stack::Floor => Ok(Self::Floor { http: hyper(), uri: url.parse()?, body: rmp_serde::to_vec(tree)?.into() }),
         }
     }
 
@@ -104,6 +108,17 @@ impl Client {
             Self::Axum { http, url, tree } => {
                 let reply = http.post(url).json(tree).send().await?.error_for_status()?.json::<Node>().await?;
                 same_tree(&reply, tree)
+            }
+            Self::HyperMsgpack { http, uri, tree } => {
+                let request = Request::post(uri.clone())
+                    .header(CONTENT_TYPE, "application/msgpack")
+                    .body(Full::new(rmp_serde::to_vec(tree)?.into()))?;
+                let response = http.request(request).await?;
+                if !response.status().is_success() {
+                    return Err(format!("the server answered {}", response.status()).into());
+                }
+                let reply = response.into_body().collect().await?.to_bytes();
+                same_tree(&rmp_serde::from_slice(&reply)?, tree)
             }
             Self::Floor { http, uri, body } => {
                 let request = Request::post(uri.clone())

@@ -1,15 +1,16 @@
 //! `roundtrip`: request/response round trips on loopback, with server and client in
 //! separate processes, comparing courier's channels with a hand-written axum + reqwest
-//! JSON service and a raw hyper echo that marks the floor any HTTP/1 stack pays.
+//! JSON service, a hand-written hyper + MessagePack echo (the least a MessagePack
+//! service costs), and a raw hyper echo that marks the floor any HTTP/1 stack pays.
 //!
 //! `roundtrip [flags]` is the driver: it starts one server process per stack (itself,
-//! as `roundtrip serve courier|axum|hyper`), measures every stack in alternating
+//! as `roundtrip serve courier|axum|hyper|hyper-msgpack`), measures every stack in alternating
 //! rounds, and prints a markdown table of the medians over rounds.
 //!
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-json,axum,floor` to pick stacks.
+//! `--only courier-msgpack,courier-json,hyper-msgpack,axum,floor` to pick stacks.
 
 mod clients;
 mod measure;
@@ -27,9 +28,9 @@ pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
-       roundtrip serve courier|axum|hyper
+       roundtrip serve courier|axum|hyper|hyper-msgpack
 
-stacks: courier-msgpack, courier-json, axum, floor";
+stacks: courier-msgpack, courier-json, hyper-msgpack, axum, floor";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,10 +68,10 @@ fn parse(args: &[String]) -> Result<Command, Error> {
     if let [first, rest @ ..] = args {
         if first == "serve" {
             return match rest {
-                [kind] => ServerKind::from_name(kind)
-                    .map(Command::Serve)
-                    .ok_or_else(|| format!("no server kind `{kind}`: use courier, axum or hyper").into()),
-                _ => Err("`serve` takes one argument: courier, axum or hyper".into()),
+                [kind] => ServerKind::from_name(kind).map(Command::Serve).ok_or_else(|| {
+                    format!("no server kind `{kind}`: use courier, axum, hyper or hyper-msgpack").into()
+                }),
+                _ => Err("`serve` takes one argument: courier, axum, hyper or hyper-msgpack".into()),
             };
         }
     }

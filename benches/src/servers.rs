@@ -1,4 +1,4 @@
-//! The server processes: `roundtrip serve courier|axum|hyper`.
+//! The server processes: `roundtrip serve courier|axum|hyper|hyper-msgpack`.
 //!
 //! Each binds 127.0.0.1:0, prints `listening on http://127.0.0.1:PORT` once it takes
 //! requests, and serves until killed or until its stdin closes.
@@ -24,6 +24,9 @@ pub(crate) enum ServerKind {
     Axum,
     /// Raw hyper, answering every request with its body, undecoded.
     Hyper,
+    /// Raw hyper, decoding every body as a MessagePack tree and answering with it
+    /// encoded again: the least any MessagePack service does.
+    HyperMsgpack,
 }
 
 impl ServerKind {
@@ -32,11 +35,12 @@ impl ServerKind {
             Self::Courier => "courier",
             Self::Axum => "axum",
             Self::Hyper => "hyper",
+            Self::HyperMsgpack => "hyper-msgpack",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [Self::Courier, Self::Axum, Self::Hyper].into_iter().find(|kind| kind.name() == name)
+        [Self::Courier, Self::Axum, Self::Hyper, Self::HyperMsgpack].into_iter().find(|kind| kind.name() == name)
     }
 }
 
@@ -48,6 +52,7 @@ pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
             ServerKind::Courier => courier().await,
             ServerKind::Axum => axum_json().await,
             ServerKind::Hyper => hyper_floor().await,
+            ServerKind::HyperMsgpack => hyper_msgpack().await,
         }
     })
 }
@@ -100,7 +105,24 @@ async fn hyper_floor() -> Result<(), Error> {
         let body = request.into_body().collect().await?.to_bytes();
         Ok(Response::new(Full::new(body)))
     }
+    hyper_serve(reflect).await
+}
 
+async fn hyper_msgpack() -> Result<(), Error> {
+    async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Error> {
+        let body = request.into_body().collect().await?.to_bytes();
+        let tree: Node = rmp_serde::from_slice(&body)?;
+        Ok(Response::new(Full::new(rmp_serde::to_vec(&tree)?.into())))
+    }
+    hyper_serve(echo).await
+}
+
+/// Serves `handle` with hyper alone, `TCP_NODELAY` on.
+async fn hyper_serve<F, E>(handle: fn(Request<Incoming>) -> F) -> Result<(), Error>
+where
+    F: std::future::Future<Output = Result<Response<Full<Bytes>>, E>> + Send + 'static,
+    E: Into<Error>,
+{
     let listener = TcpListener::bind(BIND).await.map_err(|e| format!("cannot bind {BIND}: {e}"))?;
     announce(&format!("http://{}", listener.local_addr()?));
     loop {
@@ -109,7 +131,7 @@ async fn hyper_floor() -> Result<(), Error> {
         tokio::spawn(async move {
             // A client that hangs up is how every connection ends when the driver stops;
             // a real fault shows on the client side as a failed call.
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(reflect)).await;
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle)).await;
         });
     }
 }

@@ -7,6 +7,7 @@
 
 mod call;
 mod channel;
+mod http;
 mod manager;
 mod observed;
 mod response;
@@ -16,6 +17,7 @@ mod token;
 
 pub use call::ClientCall;
 pub use channel::HttpChannel;
+pub use http::{HttpClient, HttpClientBuilder};
 pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use token::{BearerToken, Token, WithToken};
 

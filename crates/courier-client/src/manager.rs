@@ -3,7 +3,7 @@ use crate::{
     observed::Observed,
     sender::{Policy, Sender},
     targets::Targets,
-    CallService, HttpChannel,
+    CallService, HttpChannel, HttpClient,
 };
 use courier_core::{
     local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Reply, Selection, Service,
@@ -41,7 +41,7 @@ where
 #[derive(Clone)]
 pub struct ServiceManager {
     registry: Arc<dyn ComponentRegistry>,
-    client: reqwest::Client,
+    client: HttpClient,
     channel: ChannelKind,
     selection: Selection,
     timeout: Option<Duration>,
@@ -104,7 +104,7 @@ impl ServiceManager {
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ServiceManagerBuilder {
     registry: Option<Arc<dyn ComponentRegistry>>,
-    client: Option<reqwest::Client>,
+    client: Option<HttpClient>,
     channel: Option<ChannelKind>,
     selection: Selection,
     timeout: Option<Duration>,
@@ -177,9 +177,10 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// The HTTP client for remote calls, for TLS or proxy settings of your own.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+    /// The HTTP client for remote calls: an [`HttpClient`] with pool or connect settings
+    /// of your own, or a `reqwest::Client`, for TLS or proxies. Default: [`HttpClient::new`].
+    pub fn http_client(mut self, client: impl Into<HttpClient>) -> Self {
+        self.client = Some(client.into());
         self
     }
 
@@ -187,7 +188,7 @@ impl ServiceManagerBuilder {
     pub fn build(self) -> ServiceManager {
         ServiceManager {
             registry: self.registry.unwrap_or_else(|| Arc::new(LocalRegistry::shared())),
-            client: self.client.unwrap_or_else(default_client),
+            client: self.client.unwrap_or_default(),
             channel: self.channel.unwrap_or(ChannelKind::DispatchMsgpack),
             selection: self.selection,
             timeout: self.timeout,
@@ -195,10 +196,6 @@ impl ServiceManagerBuilder {
             interceptors: self.interceptors,
         }
     }
-}
-
-fn default_client() -> reqwest::Client {
-    reqwest::Client::builder().tcp_nodelay(true).build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Configures one proxy. Made by [`ServiceManager::proxy`].

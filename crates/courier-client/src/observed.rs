@@ -41,10 +41,11 @@ impl<C: Channel> Channel for Observed<C> {
     }
 }
 
-/// Adds the current call's trace context to a request, as `traceparent`.
-pub(crate) fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match TraceContext::current() {
-        Some(context) => request.header(TraceContext::HEADER, context.to_string()),
-        None => request,
+/// Adds the current call's trace context to a request's headers, as `traceparent`.
+pub(crate) fn trace(headers: &mut http::HeaderMap) {
+    if let Some(value) =
+        TraceContext::current().and_then(|context| http::HeaderValue::try_from(context.to_string()).ok())
+    {
+        headers.insert(TraceContext::HEADER, value);
     }
 }

@@ -1,3 +1,4 @@
+use crate::http::Exchange;
 use bytes::Bytes;
 use courier_core::{ErrorCode, Format, Outcome, Reply, ServiceError};
 use http::{header, StatusCode};
@@ -6,20 +7,20 @@ use http::{header, StatusCode};
 const ERROR_HEADER: &str = "courier-error";
 
 /// Whether an answer carries the method's own error.
-pub(crate) fn is_method_error(response: &reqwest::Response) -> bool {
-    response.headers().contains_key(ERROR_HEADER)
+pub(crate) fn is_method_error(response: &Exchange) -> bool {
+    response.headers.contains_key(ERROR_HEADER)
 }
 
 /// Reads an HTTP answer: a value, the method's own error, or a fault of courier.
-pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Reply, ServiceError> {
-    let status = response.status();
+pub(crate) fn read(response: Exchange) -> Result<Reply, ServiceError> {
+    let status = response.status;
     let method_error = is_method_error(&response);
     let format = response
-        .headers()
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(Format::from_content_type);
-    let body = response.bytes().await.map_err(|error| transport(url, &error))?;
+    let body = response.body;
     match (status, method_error, format) {
         // A method that returns nothing answers 204 on REST; `()` reads from `null`.
         (StatusCode::NO_CONTENT, _, _) => {
@@ -30,18 +31,6 @@ pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Reply
         (_, false, Some(format)) => Err(format.decode_error(&body).unwrap_or_else(|_| from_status(status, &body))),
         _ => Err(from_status(status, &body)),
     }
-}
-
-/// A failure to reach an instance or read its answer.
-pub(crate) fn transport(url: &str, error: &reqwest::Error) -> ServiceError {
-    let code = if error.is_timeout() {
-        ErrorCode::Timeout
-    } else if error.is_connect() {
-        ErrorCode::Unavailable
-    } else {
-        ErrorCode::Transport
-    };
-    ServiceError::new(code, format!("call to {url} failed: {error}"))
 }
 
 /// A fault whose body is not one of ours: a proxy, or a server that is not courier.

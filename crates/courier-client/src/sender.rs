@@ -4,11 +4,12 @@
 
 use crate::{
     call::{Body, ClientCall},
+    http::{Failure, HttpClient},
     observed, response,
     targets::Targets,
 };
 use courier_core::{ErrorCode, Format, Instance, Reply, ServiceDescriptor, ServiceError};
-use http::{header, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::{
     sync::Arc,
     task::{Context, Poll},
@@ -41,7 +42,7 @@ pub(crate) struct Sender {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    client: HttpClient,
     targets: Targets,
     policy: Policy,
     /// Per method index, the dispatch path below an instance's base URL.
@@ -62,7 +63,7 @@ enum Attempt {
 
 impl Sender {
     pub(crate) fn new(
-        client: reqwest::Client,
+        client: HttpClient,
         targets: Targets,
         policy: Policy,
         component: &str,
@@ -143,16 +144,14 @@ impl Inner {
     }
 
     async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
-        let (mut request, url) = match &call.body {
+        let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
+        let (method, url, body) = match &call.body {
             Body::Dispatch { format, body } => {
                 let url = format!("{}{}", instance.url, self.paths[call.method.index]);
-                let request = self
-                    .client
-                    .post(&url)
-                    .header(header::CONTENT_TYPE, format.content_type())
-                    .header(header::ACCEPT, format.content_type())
-                    .body(body.clone());
-                (request, url)
+                let content_type = HeaderValue::from_static(format.content_type());
+                headers.insert(header::CONTENT_TYPE, content_type.clone());
+                headers.insert(header::ACCEPT, content_type);
+                (Method::POST, url, Some(body.clone()))
             }
             Body::Rest(rest) => {
                 let mut url = format!("{}{}", instance.url, rest.path);
@@ -160,34 +159,35 @@ impl Inner {
                     url.push('?');
                     url.push_str(&rest.query);
                 }
-                let method = match http::Method::from_bytes(rest.method.as_str().as_bytes()) {
+                let method = match Method::from_bytes(rest.method.as_str().as_bytes()) {
                     Ok(method) => method,
                     Err(error) => return Attempt::NotSent(ServiceError::internal(error.to_string())),
                 };
-                let mut request = self.client.request(method, &url).header(header::ACCEPT, Format::Json.content_type());
-                if let Some(body) = &rest.body {
-                    request = request.header(header::CONTENT_TYPE, Format::Json.content_type()).body(body.clone());
+                let json = HeaderValue::from_static(Format::Json.content_type());
+                headers.insert(header::ACCEPT, json.clone());
+                if rest.body.is_some() {
+                    headers.insert(header::CONTENT_TYPE, json);
                 }
-                (request, url)
+                (method, url, rest.body.clone().map(Into::into))
             }
         };
-        request = request.headers(call.headers.clone());
+        headers.extend(call.headers.clone());
         if let Some(remaining) = remaining {
-            request = request.timeout(remaining).header(DEADLINE_HEADER, remaining.as_millis().max(1).to_string());
+            headers.insert(DEADLINE_HEADER, HeaderValue::from(remaining.as_millis().max(1) as u64));
         }
+        observed::trace(&mut headers);
         let _in_flight = instance.start_call();
-        match observed::traced(request).send().await {
-            Ok(answer) if answer.status() == StatusCode::SERVICE_UNAVAILABLE && !response::is_method_error(&answer) => {
+        match self.client.send(method, url.clone(), headers, body, remaining).await {
+            Ok(answer) if answer.status == StatusCode::SERVICE_UNAVAILABLE && !response::is_method_error(&answer) => {
                 Attempt::Refused(
-                    response::read(&url, answer)
-                        .await
+                    response::read(answer)
                         .err()
                         .unwrap_or_else(|| ServiceError::unavailable(format!("{url} refused the call"))),
                 )
             }
-            Ok(answer) => Attempt::Answered(response::read(&url, answer).await),
-            Err(error) if error.is_connect() => Attempt::NotSent(response::transport(&url, &error)),
-            Err(error) => Attempt::Lost(response::transport(&url, &error)),
+            Ok(answer) => Attempt::Answered(response::read(answer)),
+            Err(Failure::NotSent(error)) => Attempt::NotSent(error),
+            Err(Failure::Lost(error)) => Attempt::Lost(error),
         }
     }
 }

@@ -1,5 +1,6 @@
 use crate::{
     admission::{Gate, Limit},
+    fast_path::{Dispatcher, Host},
     health,
     invoke::{self, DispatchTable, PREFIX},
     metrics,
@@ -39,6 +40,8 @@ pub struct ServerBuilder {
     drain_timeout: Duration,
     authenticator: Option<Arc<dyn Authenticator>>,
     router_changes: Vec<RouterChange>,
+    /// Whether a user layer wraps the routes, so calls must go through the router too.
+    layered: bool,
     health_checks: Vec<HealthCheck>,
 }
 
@@ -67,6 +70,7 @@ impl Default for ServerBuilder {
             drain_timeout: Duration::from_secs(10),
             authenticator: None,
             router_changes: Vec::new(),
+            layered: false,
             health_checks: Vec::new(),
         }
     }
@@ -204,6 +208,7 @@ impl ServerBuilder {
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
         self.router_changes.push(Box::new(move |router| router.layer(layer)));
+        self.layered = true;
         self
     }
 
@@ -272,12 +277,18 @@ impl ServerBuilder {
         let health_routes = health::routes(&health, &descriptors);
         let observe = ObserveLayer::new(endpoints);
         let router_changes = self.router_changes;
+        let table = Arc::new(table);
+        // Known dispatch endpoints skip the router, with the same handler and layer.
+        let direct = (!self.layered).then(|| {
+            let handler = axum::handler::Handler::with_state(invoke::invoke, Arc::clone(&table));
+            (Arc::clone(&table), Dispatcher::new(tower::Layer::layer(&observe, handler)))
+        });
         // axum refuses conflicting routes by panicking; a server refuses them with an error.
         let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let document = openapi::document(&rest.mounted);
             let mut router = Router::new()
                 .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(observe.clone()))
-                .with_state(Arc::new(table))
+                .with_state(table)
                 .merge(health_routes)
                 .merge(metrics::routes());
             if !rest.mounted.is_empty() {
@@ -317,7 +328,7 @@ impl ServerBuilder {
         );
         server.gate = gate;
         server.start_components().await?;
-        server.serving = Some(Serving::spawn(listener, router, self.max_header_bytes));
+        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), self.max_header_bytes));
         server.bound.iter().for_each(publish_local);
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");

@@ -72,6 +72,11 @@ impl DispatchTable {
             self.endpoints.insert(path, endpoint);
         }
     }
+
+    /// Whether `path` is one of the endpoints.
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        self.endpoints.contains_key(path)
+    }
 }
 
 pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Request) -> Response {

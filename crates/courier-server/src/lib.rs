@@ -7,6 +7,7 @@ mod admission;
 mod builder;
 mod context;
 mod error;
+mod fast_path;
 mod health;
 mod invoke;
 mod metrics;

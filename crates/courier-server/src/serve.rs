@@ -1,12 +1,11 @@
-//! The accept loop: hyper's HTTP/1 server under the axum router, with `TCP_NODELAY`,
+//! The accept loop: hyper's HTTP/1 server under the [`Host`] service, with `TCP_NODELAY`,
 //! a bound on header size, and a graceful drain that cuts off what outlasts it.
 
-use axum::Router;
+use crate::fast_path::Host;
 use hyper::server::conn::http1;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
-    service::TowerToHyperService,
 };
 use std::time::Duration;
 use tokio::{
@@ -25,9 +24,9 @@ pub(crate) struct Serving {
 }
 
 impl Serving {
-    pub(crate) fn spawn(listener: TcpListener, router: Router, max_header_bytes: usize) -> Self {
+    pub(crate) fn spawn(listener: TcpListener, host: Host, max_header_bytes: usize) -> Self {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept(listener, router, max_header_bytes, stopped));
+        let task = tokio::spawn(accept(listener, host, max_header_bytes, stopped));
         Self { stop, task }
     }
 
@@ -42,7 +41,7 @@ impl Serving {
 
 async fn accept(
     listener: TcpListener,
-    router: Router,
+    host: Host,
     max_header_bytes: usize,
     mut stop: oneshot::Receiver<Duration>,
 ) -> bool {
@@ -61,7 +60,7 @@ async fn accept(
                     if let Err(error) = stream.set_nodelay(true) {
                         tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
                     }
-                    let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+                    let connection = http.serve_connection(TokioIo::new(stream), host.clone());
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
                         if let Err(error) = connection.await {

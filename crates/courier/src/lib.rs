@@ -39,7 +39,8 @@
 //! ```
 
 pub use courier_client::{
-    BearerToken, CallService, ClientCall, HttpChannel, ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token,
+    BearerToken, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder, ProxyBuilder, ServiceManager,
+    ServiceManagerBuilder, Token,
 };
 pub use courier_core::{
     auth::{Access, Authenticator, Principal},
