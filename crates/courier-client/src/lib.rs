@@ -18,7 +18,7 @@ mod token;
 pub use call::ClientCall;
 pub use channel::HttpChannel;
 pub use http::{HttpClient, HttpClientBuilder};
-pub use manager::{ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use manager::{ClientLayer, Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use token::{BearerToken, Token, WithToken};
 
 /// A proxy's call path as interceptors wrap it.

@@ -12,16 +12,26 @@ use courier_core::{
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 
 /// Wraps a proxy's call path in one interceptor.
-type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
+#[doc(hidden)]
+pub type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
 
-/// Turns a tower layer into an [`Interceptor`].
-fn interceptor<L>(layer: L) -> Interceptor
+/// A tower layer that can wrap a proxy's calls: what [`ServiceManagerBuilder::layer`] and
+/// [`ProxyBuilder::layer`] take. Implemented for every fitting layer.
+pub trait ClientLayer: Send + Sync + 'static {
+    /// The layer as an [`Interceptor`].
+    #[doc(hidden)]
+    fn into_interceptor(self) -> Interceptor;
+}
+
+impl<L> ClientLayer for L
 where
     L: tower::Layer<CallService> + Send + Sync + 'static,
     L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
     <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
 {
-    Arc::new(move |inner| CallService::new(layer.layer(inner)))
+    fn into_interceptor(self) -> Interceptor {
+        Arc::new(move |inner| CallService::new(self.layer(inner)))
+    }
 }
 
 /// Hands out proxies for services, wherever their components run.
@@ -167,13 +177,8 @@ impl ServiceManagerBuilder {
     /// Wraps every proxy's calls in a tower layer: an interceptor that may read and set
     /// headers and metadata, change the deadline, or fail the call before it is sent.
     /// The first layer added is the outermost.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<CallService> + Send + Sync + 'static,
-        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
-    {
-        self.interceptors.push(interceptor(layer));
+    pub fn layer(mut self, layer: impl ClientLayer) -> Self {
+        self.interceptors.push(layer.into_interceptor());
         self
     }
 
@@ -245,13 +250,8 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     }
 
     /// Wraps this proxy's calls in a tower layer, inside the manager's.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<CallService> + Send + Sync + 'static,
-        L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
-    {
-        self.interceptors.push(interceptor(layer));
+    pub fn layer(mut self, layer: impl ClientLayer) -> Self {
+        self.interceptors.push(layer.into_interceptor());
         self
     }
 
