@@ -2,11 +2,19 @@
 //! sockets, and in-process on the local channel.
 
 use base64::Engine;
-use courier::{prelude::*, Authenticator, BasicAuthenticator, ErrorCode, JwtAuthenticator, Principal};
+use courier::{
+    prelude::*, Authenticator, BasicAuthenticator, BearerToken, ErrorCode, JwtAuthenticator, Principal, Token,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 const SECRET: &[u8] = b"a shared secret of 32 bytes or more";
 const RSA_PRIVATE: &[u8] = include_bytes!("keys/rsa.pem");
@@ -75,8 +83,12 @@ fn jwt() -> JwtAuthenticator {
 }
 
 async fn start(authenticator: impl Authenticator) -> Server {
+    start_in(LocalRegistry::new(), authenticator).await
+}
+
+async fn start_in(registry: LocalRegistry, authenticator: impl Authenticator) -> Server {
     Server::builder()
-        .registry(LocalRegistry::new())
+        .registry(registry)
         .component(VaultComponent)
         .channels([ChannelKind::DispatchJson, ChannelKind::Rest])
         .authenticator(authenticator)
@@ -254,4 +266,61 @@ async fn the_local_channel_checks_the_callers_principal_from_the_context() {
     assert_eq!(admin.scope(vault.secret()).await.expect("admin"), "the secret, for ann");
     assert_eq!(vault.motd().await.expect("public"), "be kind");
     server.shutdown().await.expect("clean shutdown");
+}
+
+/// A proxy to `vault` whose calls carry tokens from a [`BearerToken`] layer. The n-th
+/// token fetched (from 1) names `user-n`, lasts `lifetime`, and is signed with a key the
+/// server knows unless `forged(n)`.
+fn vault_with_tokens(
+    registry: LocalRegistry,
+    lifetime: Option<Duration>,
+    forged: fn(usize) -> bool,
+) -> (Arc<dyn Vault>, Arc<AtomicUsize>) {
+    let fetched = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&fetched);
+    let tokens = BearerToken::new(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            let key: &[u8] = if forged(n) { b"not the server's secret, but as long" } else { SECRET };
+            Ok(Token { value: hs256(&claims(&format!("user-{n}"), &["admin"]), key), expires_in: lifetime })
+        }
+    });
+    let services = ServiceManager::builder().registry(registry).layer(tokens).build();
+    (services.proxy::<dyn Vault>().channel(ChannelKind::DispatchJson).build().expect("proxy"), fetched)
+}
+
+#[tokio::test]
+async fn a_bearer_token_is_fetched_once_shared_renewed_before_expiry_and_replaced_when_refused() {
+    let registry = LocalRegistry::new();
+    let _server = start_in(registry.clone(), jwt()).await;
+
+    // A long-lived token: fetched once, for concurrent calls too.
+    let (vault, fetched) = vault_with_tokens(registry.clone(), Some(Duration::from_secs(600)), |_| false);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let vault = Arc::clone(&vault);
+        calls.spawn(async move { vault.me().await });
+    }
+    while let Some(name) = calls.join_next().await {
+        assert_eq!(name.expect("the call task").expect("a valid token"), "user-1");
+    }
+    assert_eq!(fetched.load(Ordering::SeqCst), 1);
+
+    // A token about to expire is renewed before the call, not after the server refuses it.
+    let (vault, fetched) = vault_with_tokens(registry.clone(), Some(Duration::from_secs(1)), |_| false);
+    for n in 1..=3 {
+        assert_eq!(vault.me().await.expect("renewed token"), format!("user-{n}"));
+    }
+    assert_eq!(fetched.load(Ordering::SeqCst), 3);
+
+    // A token the server refuses is replaced, and the call sent again once.
+    let (vault, fetched) = vault_with_tokens(registry.clone(), None, |n| n == 1);
+    assert_eq!(vault.me().await.expect("the second token is good"), "user-2");
+    assert_eq!(vault.me().await.expect("kept"), "user-2");
+    assert_eq!(fetched.load(Ordering::SeqCst), 2);
+
+    // Once only: a second refusal is the caller's answer.
+    let (vault, fetched) = vault_with_tokens(registry, None, |_| true);
+    assert_eq!(vault.me().await.expect_err("every token is forged").code, ErrorCode::Unauthenticated);
+    assert_eq!(fetched.load(Ordering::SeqCst), 2);
 }

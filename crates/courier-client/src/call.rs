@@ -11,7 +11,7 @@ pub(crate) const METADATA_PREFIX: &str = "courier-meta-";
 /// headers and deadline. Interceptors are tower layers over a
 /// [`CallService`](crate::CallService); they may change the headers and the deadline, or
 /// fail the call before anything is sent.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ClientCall {
     /// The service called.
     pub service: &'static ServiceDescriptor,

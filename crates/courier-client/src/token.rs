@@ -1,8 +1,8 @@
 //! An interceptor that attaches a bearer token to every call, fetching a new one when the
-//! last has expired.
+//! last has expired or the server refused it.
 
 use crate::{call::ClientCall, CallService};
-use courier_core::{BoxFuture, Reply, ServiceError};
+use courier_core::{BoxFuture, ErrorCode, Reply, ServiceError};
 use http::{header, HeaderValue};
 use std::{
     fmt,
@@ -12,6 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::Mutex;
+use tower::ServiceExt;
 
 /// A token and how long it stays good.
 #[derive(Debug, Clone)]
@@ -26,7 +27,9 @@ type Fetch = Arc<dyn Fn() -> BoxFuture<'static, Result<Token, ServiceError>> + S
 
 /// A tower layer that sends `Authorization: Bearer <token>` with every call. The token
 /// comes from `fetch`, and is fetched again shortly before it expires; calls wait for a
-/// fetch in progress rather than starting their own.
+/// fetch in progress rather than starting their own. When the server answers 401 (the
+/// token was revoked, or its clock disagrees), the layer fetches a new token and sends
+/// the call once more: a 401 means the method did not run.
 ///
 /// ```
 /// use courier_client::{BearerToken, ServiceManager, Token};
@@ -77,6 +80,15 @@ impl BearerToken {
         *cached = Some((value.clone(), token.expires_in.map(|valid| Instant::now() + valid)));
         Ok(value)
     }
+
+    /// Drops the cached token if it is still `refused`, so the next call fetches another;
+    /// a token fetched since by another call stays.
+    async fn forget(&self, refused: &HeaderValue) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|(value, _)| value == refused) {
+            *cached = None;
+        }
+    }
 }
 
 impl tower::Layer<CallService> for BearerToken {
@@ -109,8 +121,17 @@ impl tower::Service<ClientCall> for WithToken {
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
-            call.headers.insert(header::AUTHORIZATION, token.header().await?);
-            inner.call(call).await
+            let sent = token.header().await?;
+            let mut again = call.clone();
+            call.headers.insert(header::AUTHORIZATION, sent.clone());
+            match inner.call(call).await {
+                Err(error) if error.code == ErrorCode::Unauthenticated => {
+                    token.forget(&sent).await;
+                    again.headers.insert(header::AUTHORIZATION, token.header().await?);
+                    inner.ready().await?.call(again).await
+                }
+                answered => answered,
+            }
         })
     }
 }
