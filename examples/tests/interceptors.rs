@@ -1,8 +1,15 @@
 //! Interceptors and the call context over real sockets: metadata set by a client layer
-//! reaches the implementation, a failing layer stops the call before it is sent, and a
-//! nested call carries the context on.
+//! reaches the implementation, a failing layer stops the call before it is sent, a
+//! nested call carries the context on, and a server layer wraps one component's calls.
 
-use courier::{prelude::*, CallService, ClientCall, Reply};
+use axum::http::{HeaderValue, StatusCode};
+use axum::{
+    extract::Request,
+    middleware::{self, Next},
+    response::Response,
+};
+use courier::{prelude::*, CallService, ClientCall, ErrorCode, Reply};
+use courier_examples::{Greeter, GreeterComponent, Polite};
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -118,4 +125,78 @@ async fn a_nested_call_carries_the_context_on() {
     let context = CallContext::default().with_metadata("tenant", "globex");
     assert_eq!(context.scope(front.relay()).await.expect("relayed"), "globex");
     assert_eq!(back_calls.load(Ordering::SeqCst), 1);
+}
+
+/// Lets through only requests that carry `x-api-key: open-sesame`, and marks its answers.
+async fn api_key(request: Request, next: Next) -> Result<Response, StatusCode> {
+    if request.headers().get("x-api-key").is_none_or(|key| key != "open-sesame") {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let mut response = next.run(request).await;
+    response.headers_mut().insert("x-guarded-by", HeaderValue::from_static("api-key"));
+    Ok(response)
+}
+
+/// Sends `x-api-key` with every call.
+#[derive(Clone)]
+struct ApiKey;
+
+impl tower::Layer<CallService> for ApiKey {
+    type Service = tower::util::MapRequest<CallService, fn(ClientCall) -> ClientCall>;
+    fn layer(&self, inner: CallService) -> Self::Service {
+        tower::util::MapRequest::new(inner, |mut call: ClientCall| {
+            call.headers.insert("x-api-key", HeaderValue::from_static("open-sesame"));
+            call
+        })
+    }
+}
+
+/// The greeter behind the `api_key` layer, tenancy beside it without one; with a
+/// server-wide layer too when `wide`, so calls go through the router, not the fast path.
+async fn guarded_server(registry: &LocalRegistry, wide: bool) -> Server {
+    let mut builder = Server::builder()
+        .registry(registry.clone())
+        .component_with_layer(GreeterComponent, middleware::from_fn(api_key))
+        .service::<dyn Greeter>(Polite::named("guarded"))
+        .component(TenancyComponent)
+        .service::<dyn Tenancy>(Arc::new(Teller { calls: Arc::default(), next: None }))
+        .channels([ChannelKind::DispatchMsgpack, ChannelKind::Rest]);
+    if wide {
+        builder = builder.layer(tower::util::MapResponseLayer::new(|response: Response| response));
+    }
+    builder.start().await.expect("server starts")
+}
+
+#[tokio::test]
+async fn a_component_layer_wraps_that_components_calls_on_every_channel_and_no_others() {
+    for wide in [false, true] {
+        let registry = LocalRegistry::new();
+        let server = guarded_server(&registry, wide).await;
+        let services = ServiceManager::new(registry.clone());
+
+        let refused = services.get::<dyn Greeter>().expect("proxy").hello("ann".into()).await;
+        assert_eq!(refused.expect_err("no key").code, ErrorCode::Unauthenticated, "server-wide layer: {wide}");
+        let rest = services.proxy::<dyn Greeter>().channel(ChannelKind::Rest).build().expect("rest proxy");
+        assert_eq!(rest.hello("ann".into()).await.expect_err("no key").code, ErrorCode::Unauthenticated);
+
+        let keyed = ServiceManager::builder().registry(registry).layer(ApiKey).build();
+        assert!(keyed.get::<dyn Greeter>().expect("proxy").hello("ann".into()).await.expect("key").contains("ann"));
+        let rest = keyed.proxy::<dyn Greeter>().channel(ChannelKind::Rest).build().expect("rest proxy");
+        assert!(rest.hello("bob".into()).await.expect("key").contains("bob"));
+
+        assert_eq!(services.get::<dyn Tenancy>().expect("proxy").tenant().await.expect("no layer"), "none");
+
+        let http = reqwest::Client::new();
+        let guarded = http.get(format!("{}/api/hello/cy", server.url())).header("x-api-key", "open-sesame");
+        let response = guarded.send().await.expect("answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers().get("x-guarded-by").map(|v| v.as_bytes()), Some(&b"api-key"[..]));
+        let tenancy = http
+            .post(format!("{}/invoke/tenancy/tenancy/tenant", server.url()))
+            .header("content-type", "application/json")
+            .body("{}");
+        let response = tenancy.send().await.expect("answer");
+        assert_eq!(response.status(), StatusCode::OK, "server-wide layer: {wide}");
+        assert!(response.headers().get("x-guarded-by").is_none(), "tenancy is not behind the layer");
+    }
 }

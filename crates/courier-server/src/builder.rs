@@ -3,6 +3,7 @@ use crate::{
     fast_path::{Dispatcher, Host},
     health,
     invoke::{self, DispatchTable, PREFIX},
+    layer::{ComponentLayer, ServerLayer},
     metrics,
     observe::{Endpoints, ObserveLayer},
     openapi::{self, OPENAPI_PATH},
@@ -42,6 +43,8 @@ pub struct ServerBuilder {
     router_changes: Vec<RouterChange>,
     /// Whether a user layer wraps the routes, so calls must go through the router too.
     layered: bool,
+    /// By component name, the layer around its calls.
+    component_layers: HashMap<&'static str, ComponentLayer>,
     health_checks: Vec<HealthCheck>,
 }
 
@@ -71,6 +74,7 @@ impl Default for ServerBuilder {
             authenticator: None,
             router_changes: Vec::new(),
             layered: false,
+            component_layers: HashMap::new(),
             health_checks: Vec::new(),
         }
     }
@@ -101,6 +105,36 @@ impl ServerBuilder {
     pub fn component(mut self, component: impl Component) -> Self {
         self.components.push(Box::new(component));
         self
+    }
+
+    /// Runs a component with its calls — on the dispatch endpoint and on its REST routes —
+    /// wrapped in a tower layer. The layer sees each request before courier authenticates
+    /// and decodes it, and may answer it itself; courier's tracing and metrics see the
+    /// layer's answers too.
+    ///
+    /// ```no_run
+    /// # use courier_server::Server;
+    /// # use courier_core::{Component, ComponentDescriptor};
+    /// use axum::{extract::Request, middleware::{self, Next}, response::Response};
+    /// use http::StatusCode;
+    /// # struct Reports;
+    /// # impl Component for Reports { fn descriptor(&self) -> &'static ComponentDescriptor { unimplemented!() } }
+    ///
+    /// /// Reports answer only on the internal network's gateway, which marks its requests.
+    /// async fn internal_only(request: Request, next: Next) -> Result<Response, StatusCode> {
+    ///     match request.headers().contains_key("x-internal") {
+    ///         true => Ok(next.run(request).await),
+    ///         false => Err(StatusCode::FORBIDDEN),
+    ///     }
+    /// }
+    ///
+    /// # async fn run() -> Result<(), courier_server::ServerError> {
+    /// let server = Server::builder().component_with_layer(Reports, middleware::from_fn(internal_only)).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn component_with_layer(mut self, component: impl Component, layer: impl ServerLayer) -> Self {
+        self.component_layers.insert(component.descriptor().name, ComponentLayer::new(layer));
+        self.component(component)
     }
 
     /// Runs every component linked into the program whose services all have an
@@ -199,15 +233,8 @@ impl ServerBuilder {
     }
 
     /// Wraps every route, courier's included, in a tower layer.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
-    {
-        self.router_changes.push(Box::new(move |router| router.layer(layer)));
+    pub fn layer(mut self, layer: impl ServerLayer) -> Self {
+        self.router_changes.push(Box::new(move |router| layer.wrap_router(router)));
         self.layered = true;
         self
     }
@@ -243,13 +270,21 @@ impl ServerBuilder {
             let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
                 && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
             let limit = descriptor.max_concurrent.map(|max| Limit::new(descriptor.name, max, descriptor.queue));
+            let layer = self.component_layers.get(descriptor.name);
             for service in descriptor.services {
-                table.add(descriptor, &bound[service.name], limit.as_ref());
+                table.add(descriptor, &bound[service.name], limit.as_ref(), layer.is_none());
                 endpoints.add(descriptor, service, &instance_id);
                 if on_rest {
                     let implementation = &bound[service.name];
-                    rest.add(implementation, self.max_body_bytes, self.authenticator.as_ref(), &gate, limit.as_ref())
-                        .map_err(ServerError::Routes)?;
+                    rest.add(
+                        implementation,
+                        self.max_body_bytes,
+                        self.authenticator.as_ref(),
+                        &gate,
+                        limit.as_ref(),
+                        layer,
+                    )
+                    .map_err(ServerError::Routes)?;
                     endpoints.add_rest(service, &instance_id);
                 }
                 if !checked.contains(&service.name) {
@@ -277,6 +312,7 @@ impl ServerBuilder {
         let health_routes = health::routes(&health, &descriptors);
         let observe = ObserveLayer::new(endpoints);
         let router_changes = self.router_changes;
+        let component_layers = self.component_layers;
         let table = Arc::new(table);
         // Known dispatch endpoints skip the router, with the same handler and layer.
         let direct = (!self.layered).then(|| {
@@ -286,9 +322,13 @@ impl ServerBuilder {
         // axum refuses conflicting routes by panicking; a server refuses them with an error.
         let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let document = openapi::document(&rest.mounted);
-            let mut router = Router::new()
-                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).layer(observe.clone()))
-                .with_state(table)
+            let mut router = Router::new();
+            for (component, layer) in component_layers {
+                let routes = layer.wrap(any(invoke::invoke).with_state(Arc::clone(&table)));
+                router = router.route(&format!("{PREFIX}{component}/{{*path}}"), routes.layer(observe.clone()));
+            }
+            let mut router = router
+                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).with_state(table).layer(observe.clone()))
                 .merge(health_routes)
                 .merge(metrics::routes());
             if !rest.mounted.is_empty() {

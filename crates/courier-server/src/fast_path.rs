@@ -5,7 +5,8 @@
 //! A dispatch call skips the router's matching, its path-parameter extensions and its
 //! boxed route. Any other path, including a malformed dispatch path, goes through the
 //! router, so it answers exactly as before. When the user wraps the routes in a tower
-//! layer, every request goes through the router, so the layer sees calls too.
+//! layer, every request goes through the router, so the layer sees calls too; so do
+//! the calls to a component wrapped in a layer of its own.
 
 use crate::invoke::DispatchTable;
 use axum::{body::Body, extract::Request, response::Response, Router};
@@ -42,7 +43,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Host {
 
     fn call(&self, request: http::Request<Incoming>) -> Self::Future {
         match &self.direct {
-            Some((table, dispatcher)) if table.serves(request.uri().path()) => {
+            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
                 futures_util::future::Either::Left(dispatcher.clone().oneshot(request.map(Body::new)))
             }
             _ => futures_util::future::Either::Right(self.router.clone().oneshot(request)),

@@ -32,6 +32,8 @@ struct Endpoint {
     access: Access,
     channels: Vec<ChannelKind>,
     limit: Option<Arc<Limit>>,
+    /// Whether the fast path may answer it: no component layer wraps it.
+    direct: bool,
 }
 
 /// Every method of every component, by path; built once when the server starts.
@@ -52,6 +54,7 @@ impl DispatchTable {
         component: &'static ComponentDescriptor,
         service: &BoundService,
         limit: Option<&Arc<Limit>>,
+        direct: bool,
     ) {
         for method in service.descriptor.methods {
             let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
@@ -68,14 +71,15 @@ impl DispatchTable {
                 access: method.access,
                 channels,
                 limit: limit.cloned(),
+                direct,
             };
             self.endpoints.insert(path, endpoint);
         }
     }
 
-    /// Whether `path` is one of the endpoints.
-    pub(crate) fn serves(&self, path: &str) -> bool {
-        self.endpoints.contains_key(path)
+    /// Whether `path` is one of the endpoints, and one the fast path may answer.
+    pub(crate) fn serves_directly(&self, path: &str) -> bool {
+        self.endpoints.get(path).is_some_and(|endpoint| endpoint.direct)
     }
 }
 

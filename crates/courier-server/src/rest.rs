@@ -5,6 +5,7 @@ use crate::{
     admission::{Gate, Limit},
     context::{admit, challenge},
     invoke::{self, error_response, read_body, within, ERROR_HEADER},
+    layer::ComponentLayer,
 };
 use axum::{
     extract::{Path, Request},
@@ -39,6 +40,7 @@ impl RestRoutes {
         authenticator: Option<&Arc<dyn Authenticator>>,
         gate: &Arc<Gate>,
         limit: Option<&Arc<Limit>>,
+        layer: Option<&ComponentLayer>,
     ) -> Result<(), String> {
         for method in service.descriptor.methods {
             let Some(route) = method.rest else { continue };
@@ -75,7 +77,12 @@ impl RestRoutes {
             };
             let entry =
                 self.paths.remove(route.path).unwrap_or_else(|| MethodRouter::new().fallback(method_not_allowed));
-            self.paths.insert(route.path, entry.merge(on(filter(route.method), handler)));
+            let routes = on(filter(route.method), handler);
+            let routes = match layer {
+                Some(layer) => layer.wrap(routes),
+                None => routes,
+            };
+            self.paths.insert(route.path, entry.merge(routes));
         }
         Ok(())
     }

@@ -50,7 +50,7 @@ pub use courier_core::{
     MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
     TraceContext, UrlSelector,
 };
-pub use courier_server::{Server, ServerBuilder, ServerError};
+pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
 
 #[cfg(feature = "consul")]
 pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
