@@ -9,6 +9,9 @@ use crate::{cargo, consul, step, tools_dir, Result};
 const PYTHON_PACKAGES: [&str; 3] = ["protobuf", "grpcio-tools", "prometheus-client"];
 const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, prometheus_client";
 
+/// The programs the README runs; each fails if its calls do not do what it shows.
+const README_EXAMPLES: [&str; 2] = ["hello", "protected"];
+
 pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     let env = prepare()?;
     // `-p` and `--workspace` together would test the whole workspace.
@@ -18,6 +21,14 @@ pub(crate) fn run(cargo_test_args: &[String]) -> Result {
         command.arg("test").args(scope).arg(kind).args(cargo_test_args).envs(env.iter().map(|(k, v)| (k, v)));
         step(format!("running {}", crate::describe(&command)));
         crate::run(&mut command)?;
+    }
+    if cargo_test_args.is_empty() {
+        for example in README_EXAMPLES {
+            let mut command = cargo();
+            command.args(["run", "--quiet", "-p", "courier-examples", "--example", example]);
+            step(format!("running {}", crate::describe(&command)));
+            crate::run(&mut command)?;
+        }
     }
     Ok(())
 }
