@@ -8,7 +8,7 @@ use axum::{
     middleware::{self, Next},
     response::Response,
 };
-use courier::{prelude::*, CallService, ClientCall, ErrorCode, Reply};
+use courier::{prelude::*, CallService, ClientCall, ErrorCode, Reply, TraceContext};
 use courier_examples::{Greeter, GreeterComponent, Polite};
 use std::{
     sync::{
@@ -23,6 +23,7 @@ use std::{
 pub trait Tenancy {
     async fn tenant(&self) -> Result<String, ServiceError>;
     async fn relay(&self) -> Result<String, ServiceError>;
+    async fn trace_id(&self) -> Result<String, ServiceError>;
 }
 
 #[component(name = "tenancy", services = [Tenancy])]
@@ -47,6 +48,11 @@ impl Tenancy for Teller {
             Some(next) => next.tenant().await,
             None => Err(ServiceError::internal("nowhere to relay")),
         }
+    }
+
+    async fn trace_id(&self) -> Result<String, ServiceError> {
+        let trace = CallContext::current().trace().ok_or_else(|| ServiceError::internal("no trace context"))?;
+        Ok(format!("{:032x}", trace.trace_id()))
     }
 }
 
@@ -125,6 +131,16 @@ async fn a_nested_call_carries_the_context_on() {
     let context = CallContext::default().with_metadata("tenant", "globex");
     assert_eq!(context.scope(front.relay()).await.expect("relayed"), "globex");
     assert_eq!(back_calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_implementation_reads_the_callers_trace_from_the_context() {
+    let registry = LocalRegistry::new();
+    let _server = start(&registry, Teller { calls: Arc::default(), next: None }).await;
+    let tenancy = ServiceManager::new(registry).get::<dyn Tenancy>().expect("proxy");
+    let caller = TraceContext::root();
+    let seen = caller.scope(tenancy.trace_id()).await.expect("trace id");
+    assert_eq!(seen, format!("{:032x}", caller.trace_id()));
 }
 
 /// Lets through only requests that carry `x-api-key: open-sesame`, and marks its answers.

@@ -1,7 +1,7 @@
-//! What travels with a call besides its arguments: metadata, the deadline and the
-//! caller's principal, readable anywhere inside the call.
+//! What travels with a call besides its arguments: metadata, the deadline, the trace
+//! context and the caller's principal, readable anywhere inside the call.
 
-use crate::auth::Principal;
+use crate::{auth::Principal, TraceContext};
 use std::{
     collections::BTreeMap,
     future::Future,
@@ -14,7 +14,7 @@ tokio::task_local! {
 }
 
 /// The context of the call being served (or made): metadata sent as headers, the
-/// deadline, and the authenticated principal.
+/// deadline, the trace context, and the authenticated principal.
 ///
 /// Inside an implementation, [`CallContext::current`] reads it; proxies called from
 /// there carry its metadata and what is left of its deadline to the next service.
@@ -32,6 +32,7 @@ pub struct CallContext {
     metadata: BTreeMap<String, String>,
     deadline: Option<Instant>,
     principal: Option<Arc<Principal>>,
+    trace: Option<TraceContext>,
 }
 
 impl CallContext {
@@ -85,6 +86,18 @@ impl CallContext {
     /// Sets the authenticated caller.
     pub fn with_principal(mut self, principal: Option<Principal>) -> Self {
         self.principal = principal.map(Arc::new);
+        self
+    }
+
+    /// The trace the call belongs to, on the server side of a call: its `trace_id` is
+    /// the one the call's `tracing` spans record, in every service the request crosses.
+    pub fn trace(&self) -> Option<TraceContext> {
+        self.trace
+    }
+
+    /// Sets the trace context.
+    pub fn with_trace(mut self, trace: Option<TraceContext>) -> Self {
+        self.trace = trace;
         self
     }
 }

@@ -4,7 +4,7 @@
 use axum::response::Response;
 use courier_core::{
     auth::{Access, Authenticator},
-    CallContext, ErrorCode, ServiceError,
+    CallContext, ErrorCode, ServiceError, TraceContext,
 };
 use http::{header, HeaderMap, HeaderValue};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ pub(crate) async fn admit(
     access: Access,
     authenticator: Option<&dyn Authenticator>,
 ) -> Result<CallContext, ServiceError> {
-    let mut context = CallContext::default();
+    let mut context = CallContext::default().with_trace(TraceContext::current());
     for (name, value) in headers {
         if let (Some(key), Ok(value)) = (name.as_str().strip_prefix(METADATA_PREFIX), value.to_str()) {
             context = context.with_metadata(key, value);
