@@ -19,8 +19,14 @@
 //! `not_found` or `unavailable`.
 
 use crate::{ChannelKind, ErrorCode, Outcome, Reply, ServiceError, TraceContext};
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
-use std::time::Instant;
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Gauge, Histogram, Unit,
+};
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, RwLock},
+    time::Instant,
+};
 use tracing::{field::Empty, Span};
 
 /// Calls a server answered.
@@ -59,7 +65,7 @@ pub fn describe() {
 }
 
 /// Which end of a call is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
     /// The proxy.
     Client,
@@ -67,9 +73,19 @@ pub enum Side {
     Server,
 }
 
+impl Side {
+    /// The names of the side's requests counter, duration histogram and in-flight gauge.
+    const fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Client => (CLIENT_REQUESTS, CLIENT_DURATION, CLIENT_IN_FLIGHT),
+            Self::Server => (SERVER_REQUESTS, SERVER_DURATION, SERVER_IN_FLIGHT),
+        }
+    }
+}
+
 /// What a call is labelled with. Every value is bounded: a server labels calls to
 /// paths it does not serve `unknown`, whatever the peer sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallLabels {
     /// The service called.
     pub service: &'static str,
@@ -85,6 +101,7 @@ pub struct CallLabels {
 pub struct CallMeter {
     side: Side,
     labels: CallLabels,
+    handles: Arc<Handles>,
     started: Instant,
     done: bool,
 }
@@ -92,13 +109,9 @@ pub struct CallMeter {
 impl CallMeter {
     /// Counts the call in flight.
     pub fn start(side: Side, labels: CallLabels) -> Self {
-        let name = match side {
-            Side::Client => CLIENT_IN_FLIGHT,
-            Side::Server => SERVER_IN_FLIGHT,
-        };
-        gauge!(name, "service" => labels.service, "method" => labels.method, "channel" => labels.channel)
-            .increment(1.0);
-        Self { side, labels, started: Instant::now(), done: false }
+        let handles = Handles::of(side, labels);
+        handles.in_flight.increment(1.0);
+        Self { side, labels, handles, started: Instant::now(), done: false }
     }
 
     /// Records the call's outcome and how long it took.
@@ -110,15 +123,73 @@ impl CallMeter {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let (requests, duration, in_flight) = match self.side {
-            Side::Client => (CLIENT_REQUESTS, CLIENT_DURATION, CLIENT_IN_FLIGHT),
-            Side::Server => (SERVER_REQUESTS, SERVER_DURATION, SERVER_IN_FLIGHT),
-        };
+        self.handles.in_flight.decrement(1.0);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if outcome == OK {
+            self.handles.ok.increment(1);
+            self.handles.ok_duration.record(elapsed);
+            return;
+        }
+        let (requests, duration, _) = self.side.names();
         let CallLabels { service, method, channel } = self.labels;
-        gauge!(in_flight, "service" => service, "method" => method, "channel" => channel).decrement(1.0);
         let labels = [("service", service), ("method", method), ("channel", channel), ("outcome", outcome)];
         counter!(requests, &labels).increment(1);
-        histogram!(duration, &labels).record(self.started.elapsed().as_secs_f64());
+        histogram!(duration, &labels).record(elapsed);
+    }
+}
+
+/// The outcome of a call that went well.
+const OK: &str = "ok";
+
+/// The metrics every call of one side and set of labels records, looked up in the
+/// recorder once rather than on every call: its in-flight gauge, and its requests
+/// counter and duration histogram for the outcome `ok`.
+#[derive(Debug)]
+struct Handles {
+    in_flight: Gauge,
+    ok: Counter,
+    ok_duration: Histogram,
+}
+
+/// The handles looked up so far, and the recorder they belong to.
+#[derive(Default)]
+struct HandleCache {
+    recorder: usize,
+    handles: HashMap<(Side, CallLabels), Arc<Handles>>,
+}
+
+static HANDLES: LazyLock<RwLock<HandleCache>> = LazyLock::new(RwLock::default);
+
+impl Handles {
+    /// The handles of `side` and `labels` in the current recorder; a program that
+    /// installs another recorder gets handles from that one.
+    fn of(side: Side, labels: CallLabels) -> Arc<Self> {
+        let recorder = metrics::with_recorder(|recorder| std::ptr::from_ref(recorder).cast::<()>() as usize);
+        let key = (side, labels);
+        if let Ok(cache) = HANDLES.read() {
+            if let Some(handles) = cache.handles.get(&key).filter(|_| cache.recorder == recorder) {
+                return Arc::clone(handles);
+            }
+        }
+        let handles = Arc::new(Self::look_up(side, labels));
+        if let Ok(mut cache) = HANDLES.write() {
+            if cache.recorder != recorder {
+                *cache = HandleCache { recorder, handles: HashMap::new() };
+            }
+            cache.handles.insert(key, Arc::clone(&handles));
+        }
+        handles
+    }
+
+    fn look_up(side: Side, labels: CallLabels) -> Self {
+        let (requests, duration, in_flight) = side.names();
+        let CallLabels { service, method, channel } = labels;
+        let ok = [("service", service), ("method", method), ("channel", channel), ("outcome", OK)];
+        Self {
+            in_flight: gauge!(in_flight, "service" => service, "method" => method, "channel" => channel),
+            ok: counter!(requests, &ok),
+            ok_duration: histogram!(duration, &ok),
+        }
     }
 }
 
@@ -131,7 +202,7 @@ impl Drop for CallMeter {
 /// The outcome label of a proxy's call.
 pub fn reply_outcome(result: &Result<Reply, ServiceError>) -> &'static str {
     match result {
-        Ok(reply) if reply.outcome == Outcome::Value => "ok",
+        Ok(reply) if reply.outcome == Outcome::Value => OK,
         Ok(_) => "method_error",
         Err(error) => error.code.as_str(),
     }
@@ -141,7 +212,7 @@ pub fn reply_outcome(result: &Result<Reply, ServiceError>) -> &'static str {
 /// method's own error.
 pub fn response_outcome(status: u16, method_error: bool) -> &'static str {
     match (status, method_error) {
-        (200..=299, _) => "ok",
+        (200..=299, _) => OK,
         (_, true) => "method_error",
         (status, false) => ErrorCode::from_status(status).as_str(),
     }
