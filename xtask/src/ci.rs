@@ -2,7 +2,7 @@ use std::process::Stdio;
 
 use crate::{cargo, step, test, Result};
 
-/// Formatting and lints first: they fail in seconds, the tests take minutes.
+/// Formatting, lints and docs first: they fail in seconds, the tests take minutes.
 pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     if has_cargo_subcommand("fmt") {
         let mut fmt = cargo();
@@ -21,6 +21,11 @@ pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     } else {
         step("clippy: skipped, `cargo clippy` is not installed (rustup component add clippy)");
     }
+
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
+    step(format!("running RUSTDOCFLAGS='-D warnings' {}", crate::describe(&doc)));
+    crate::run(&mut doc)?;
 
     test::run(cargo_test_args)
 }

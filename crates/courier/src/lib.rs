@@ -216,7 +216,7 @@ pub use courier_macros::health_check;
 ///
 /// Fields are numbered from 1 in declaration order; the struct must also implement
 /// `Default` (decoding starts from it). How Rust types map is in
-/// [`protobuf`](courier_core::protobuf); a field type that does not map is a compile
+/// [`protobuf`]; a field type that does not map is a compile
 /// error that names it.
 ///
 /// ```
