@@ -16,6 +16,7 @@ use std::{
         Arc,
     },
     task::{Context, Poll},
+    time::Duration,
 };
 
 /// Says which tenant the call is for, asking the next hop when told to.
@@ -24,6 +25,8 @@ pub trait Tenancy {
     async fn tenant(&self) -> Result<String, ServiceError>;
     async fn relay(&self) -> Result<String, ServiceError>;
     async fn trace_id(&self) -> Result<String, ServiceError>;
+    /// Answers after `millis`, counting the calls it is answering at once.
+    async fn slow(&self, millis: u64) -> Result<(), ServiceError>;
 }
 
 #[component(name = "tenancy", services = [Tenancy])]
@@ -33,6 +36,8 @@ pub struct TenancyComponent;
 struct Teller {
     calls: Arc<AtomicUsize>,
     next: Option<Arc<dyn Tenancy>>,
+    /// Calls of `slow` running now, and the most there were at once.
+    running: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 #[implementation(manual)]
@@ -53,6 +58,14 @@ impl Tenancy for Teller {
     async fn trace_id(&self) -> Result<String, ServiceError> {
         let trace = CallContext::current().trace().ok_or_else(|| ServiceError::internal("no trace context"))?;
         Ok(format!("{:032x}", trace.trace_id()))
+    }
+
+    async fn slow(&self, millis: u64) -> Result<(), ServiceError> {
+        let (now, most) = &*self.running;
+        most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+        now.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -108,7 +121,7 @@ async fn start(registry: &LocalRegistry, teller: Teller) -> Server {
 async fn an_interceptors_metadata_reaches_the_implementation_and_a_refusal_sends_nothing() {
     let registry = LocalRegistry::new();
     let calls = Arc::new(AtomicUsize::new(0));
-    let _server = start(&registry, Teller { calls: Arc::clone(&calls), next: None }).await;
+    let _server = start(&registry, Teller { calls: Arc::clone(&calls), next: None, running: Arc::default() }).await;
     let services = ServiceManager::builder().registry(registry).layer(Tenant(Some("acme"))).build();
     let tenancy = services.get::<dyn Tenancy>().expect("proxy");
     assert_eq!(tenancy.tenant().await.expect("tenant"), "acme");
@@ -124,9 +137,11 @@ async fn an_interceptors_metadata_reaches_the_implementation_and_a_refusal_sends
 async fn a_nested_call_carries_the_context_on() {
     let (front_registry, back_registry) = (LocalRegistry::new(), LocalRegistry::new());
     let back_calls = Arc::new(AtomicUsize::new(0));
-    let _back = start(&back_registry, Teller { calls: Arc::clone(&back_calls), next: None }).await;
+    let _back =
+        start(&back_registry, Teller { calls: Arc::clone(&back_calls), next: None, running: Arc::default() }).await;
     let next = ServiceManager::new(back_registry).get::<dyn Tenancy>().expect("proxy to the back");
-    let _front = start(&front_registry, Teller { calls: Arc::default(), next: Some(next) }).await;
+    let _front =
+        start(&front_registry, Teller { calls: Arc::default(), next: Some(next), running: Arc::default() }).await;
     let front = ServiceManager::new(front_registry).get::<dyn Tenancy>().expect("proxy to the front");
     let context = CallContext::default().with_metadata("tenant", "globex");
     assert_eq!(context.scope(front.relay()).await.expect("relayed"), "globex");
@@ -136,11 +151,40 @@ async fn a_nested_call_carries_the_context_on() {
 #[tokio::test]
 async fn the_implementation_reads_the_callers_trace_from_the_context() {
     let registry = LocalRegistry::new();
-    let _server = start(&registry, Teller { calls: Arc::default(), next: None }).await;
+    let _server = start(&registry, Teller { calls: Arc::default(), next: None, running: Arc::default() }).await;
     let tenancy = ServiceManager::new(registry).get::<dyn Tenancy>().expect("proxy");
     let caller = TraceContext::root();
     let seen = caller.scope(tenancy.trace_id()).await.expect("trace id");
     assert_eq!(seen, format!("{:032x}", caller.trace_id()));
+}
+
+#[tokio::test]
+async fn towers_own_layers_wrap_a_proxy_timeouts_and_concurrency_limits_included() {
+    let registry = LocalRegistry::new();
+    let running = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let teller = Teller { calls: Arc::default(), next: None, running: Arc::clone(&running) };
+    let _server = start(&registry, teller).await;
+    let services = ServiceManager::new(registry);
+
+    let one_at_a_time =
+        services.proxy::<dyn Tenancy>().layer(tower::limit::ConcurrencyLimitLayer::new(1)).build().expect("proxy");
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let proxy = Arc::clone(&one_at_a_time);
+        calls.spawn(async move { proxy.slow(50).await });
+    }
+    while let Some(done) = calls.join_next().await {
+        done.expect("the call task").expect("the call");
+    }
+    assert_eq!(running.1.load(Ordering::SeqCst), 1, "the limit let one call through at a time");
+
+    let impatient = services
+        .proxy::<dyn Tenancy>()
+        .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(100)))
+        .build()
+        .expect("proxy");
+    assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
+    impatient.slow(0).await.expect("in time");
 }
 
 /// Lets through only requests that carry `x-api-key: open-sesame`, and marks its answers.
@@ -175,7 +219,7 @@ async fn guarded_server(registry: &LocalRegistry, wide: bool) -> Server {
         .component_with_layer(GreeterComponent, middleware::from_fn(api_key))
         .service::<dyn Greeter>(Polite::named("guarded"))
         .component(TenancyComponent)
-        .service::<dyn Tenancy>(Arc::new(Teller { calls: Arc::default(), next: None }))
+        .service::<dyn Tenancy>(Arc::new(Teller { calls: Arc::default(), next: None, running: Arc::default() }))
         .channels([ChannelKind::DispatchMsgpack, ChannelKind::Rest]);
     if wide {
         builder = builder.layer(tower::util::MapResponseLayer::new(|response: Response| response));

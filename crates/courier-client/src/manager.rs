@@ -6,17 +6,21 @@ use crate::{
     CallService, HttpChannel, HttpClient,
 };
 use courier_core::{
-    local_service, ChannelKind, ComponentEntry, ComponentRegistry, LocalRegistry, Reply, Selection, Service,
+    local_service, ChannelKind, ComponentEntry, ComponentRegistry, ErrorCode, LocalRegistry, Reply, Selection, Service,
     ServiceError, UrlSelector,
 };
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
+use tower::ServiceExt;
 
 /// Wraps a proxy's call path in one interceptor.
 #[doc(hidden)]
 pub type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
 
 /// A tower layer that can wrap a proxy's calls: what [`ServiceManagerBuilder::layer`] and
-/// [`ProxyBuilder::layer`] take. Implemented for every fitting layer.
+/// [`ProxyBuilder::layer`] take. Implemented for every fitting layer: your own, and
+/// tower's, such as `TimeoutLayer` (its timeouts fail the call with
+/// [`ErrorCode::Timeout`](courier_core::ErrorCode::Timeout); unlike a proxy's own
+/// `.timeout(...)`, the server is not told, and works on) or `ConcurrencyLimitLayer`.
 pub trait ClientLayer: Send + Sync + 'static {
     /// The layer as an [`Interceptor`].
     #[doc(hidden)]
@@ -26,11 +30,23 @@ pub trait ClientLayer: Send + Sync + 'static {
 impl<L> ClientLayer for L
 where
     L: tower::Layer<CallService> + Send + Sync + 'static,
-    L::Service: tower::Service<ClientCall, Response = Reply, Error = ServiceError> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<ClientCall, Response = Reply> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<ClientCall>>::Error: Into<tower::BoxError>,
     <L::Service as tower::Service<ClientCall>>::Future: Send + 'static,
 {
     fn into_interceptor(self) -> Interceptor {
-        Arc::new(move |inner| CallService::new(self.layer(inner)))
+        Arc::new(move |inner| CallService::new(self.layer(inner).map_err(service_error)))
+    }
+}
+
+/// What a layer failed a call with, as a courier error: the error itself when it is one.
+fn service_error(error: impl Into<tower::BoxError>) -> ServiceError {
+    match error.into().downcast::<ServiceError>() {
+        Ok(error) => *error,
+        Err(error) if error.is::<tower::timeout::error::Elapsed>() => {
+            ServiceError::new(ErrorCode::Timeout, "an interceptor's timeout passed before the call finished")
+        }
+        Err(error) => ServiceError::internal(format!("an interceptor failed the call: {error}")),
     }
 }
 
