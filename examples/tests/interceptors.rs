@@ -61,10 +61,17 @@ impl Tenancy for Teller {
     }
 
     async fn slow(&self, millis: u64) -> Result<(), ServiceError> {
+        /// Counts the call out when it ends, or is dropped unfinished.
+        struct Running<'a>(&'a AtomicUsize);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         let (now, most) = &*self.running;
         most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+        let _running = Running(now);
         tokio::time::sleep(Duration::from_millis(millis)).await;
-        now.fetch_sub(1, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -184,6 +191,9 @@ async fn towers_own_layers_wrap_a_proxy_timeouts_and_concurrency_limits_included
         .build()
         .expect("proxy");
     assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
+    // The abandoned call's connection closes, and the server drops the call.
+    let stopped = || async { running.0.load(Ordering::SeqCst) == 0 };
+    courier_test_support::wait_until(Duration::from_secs(5), "the server stops the abandoned call", stopped).await;
     impatient.slow(0).await.expect("in time");
 }
 

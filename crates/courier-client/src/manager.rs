@@ -19,8 +19,8 @@ pub type Interceptor = Arc<dyn Fn(CallService) -> CallService + Send + Sync>;
 /// A tower layer that can wrap a proxy's calls: what [`ServiceManagerBuilder::layer`] and
 /// [`ProxyBuilder::layer`] take. Implemented for every fitting layer: your own, and
 /// tower's, such as `TimeoutLayer` (its timeouts fail the call with
-/// [`ErrorCode::Timeout`](courier_core::ErrorCode::Timeout); unlike a proxy's own
-/// `.timeout(...)`, the server is not told, and works on) or `ConcurrencyLimitLayer`.
+/// [`ErrorCode::Timeout`](courier_core::ErrorCode::Timeout), and the server drops the
+/// call when its connection closes) or `ConcurrencyLimitLayer`.
 pub trait ClientLayer: Send + Sync + 'static {
     /// The layer as an [`Interceptor`].
     #[doc(hidden)]
