@@ -3,16 +3,24 @@
 //! `COURIER_BIND` sets the address (default `127.0.0.1:0`); the URL it serves on is
 //! printed as `listening on <url>` once it takes calls. With `CONSUL_HTTP_ADDR` set it
 //! registers with Consul; otherwise with the in-process registry, where only clients that
-//! are told its URL find it.
+//! are told its URL find it. With `COURIER_JWT_SECRET` set it also runs the ledger
+//! component, for callers with an HS256 token signed with that secret.
 
-use courier::prelude::*;
+use courier::{prelude::*, JwtAuthenticator};
+use courier_examples::{Auditor, Ledger, LedgerComponent};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let bind = std::env::var("COURIER_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
-    let server =
-        Server::builder().bind(bind).registry(courier_examples::registry_from_env()?).discover().start().await?;
+    let mut builder = Server::builder().bind(bind).registry(courier_examples::registry_from_env()?).discover();
+    if let Ok(secret) = std::env::var("COURIER_JWT_SECRET") {
+        builder = builder
+            .authenticator(JwtAuthenticator::hs256(secret.as_bytes()))
+            .component(LedgerComponent)
+            .service::<dyn Ledger>(Arc::new(Auditor));
+    }
+    let server = builder.start().await?;
     println!("listening on {}", server.url());
     server.run_until_stopped().await?;
     Ok(())

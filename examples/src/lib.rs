@@ -1,5 +1,9 @@
 //! Services the examples run, and the workspace's tests and benchmarks call.
 
+mod ledger;
+
+pub use ledger::{Auditor, Ledger, LedgerComponent};
+
 use courier::prelude::*;
 
 /// The registry the example programs use: Consul when `CONSUL_HTTP_ADDR` is set,
