@@ -64,3 +64,33 @@ async fn the_local_channel_needs_a_running_implementation() {
         .expect_err("nothing runs it");
     assert_eq!(error.code, ErrorCode::Unavailable);
 }
+
+/// Answers in capitals.
+#[service(name = "shouter")]
+pub trait Shouter {
+    async fn shout(&self, text: String) -> Result<String, ServiceError>;
+}
+
+/// Served on `dispatch-json` alone.
+#[component(name = "shouter", services = [Shouter], channels = ["dispatch-json"])]
+#[derive(Debug)]
+pub struct ShouterComponent;
+
+#[derive(Default)]
+struct Loud;
+
+#[implementation]
+impl Shouter for Loud {
+    async fn shout(&self, text: String) -> Result<String, ServiceError> {
+        Ok(text.to_uppercase())
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_calls_over_a_channel_its_component_is_served_on() {
+    let registry = LocalRegistry::new();
+    let _server =
+        Server::builder().registry(registry.clone()).component(ShouterComponent).start().await.expect("server starts");
+    let shouter = ServiceManager::new(registry).get::<dyn Shouter>().expect("proxy");
+    assert_eq!(shouter.shout("hey".into()).await.expect("over dispatch-json"), "HEY");
+}

@@ -6,8 +6,8 @@ use crate::{
     CallService, HttpChannel, HttpClient,
 };
 use courier_core::{
-    local_service, ChannelKind, ComponentEntry, ComponentRegistry, ErrorCode, LocalRegistry, Reply, Selection, Service,
-    ServiceError, UrlSelector,
+    local_service, ChannelKind, ComponentDescriptor, ComponentEntry, ComponentRegistry, ErrorCode, LocalRegistry,
+    Reply, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
 };
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 use tower::ServiceExt;
@@ -68,7 +68,8 @@ fn service_error(error: impl Into<tower::BoxError>) -> ServiceError {
 pub struct ServiceManager {
     registry: Arc<dyn ComponentRegistry>,
     client: HttpClient,
-    channel: ChannelKind,
+    /// The channel proxies use; `None`: the best one the component is served on.
+    channel: Option<ChannelKind>,
     selection: Selection,
     timeout: Option<Duration>,
     policy: Policy,
@@ -95,8 +96,9 @@ impl Default for ServiceManager {
 }
 
 impl ServiceManager {
-    /// A manager that finds instances through `registry`, with the default channel
-    /// (`dispatch-msgpack`) and selection (round-robin).
+    /// A manager that finds instances through `registry`, with the default channel (the
+    /// first of `dispatch-msgpack`, `dispatch-protobuf`, `dispatch-json` and `rest` the
+    /// component is served on) and selection (round-robin).
     pub fn new(registry: impl ComponentRegistry) -> Self {
         Self::builder().registry(registry).build()
     }
@@ -156,7 +158,10 @@ impl ServiceManagerBuilder {
         self
     }
 
-    /// The channel proxies use unless told otherwise. Default: `dispatch-msgpack`.
+    /// The channel proxies use unless told otherwise. Default: the first of
+    /// `dispatch-msgpack`, `dispatch-protobuf`, `dispatch-json` and `rest` that the
+    /// service's component declares (`#[component(channels = [...])]`) and the service
+    /// supports.
     pub fn channel(mut self, channel: ChannelKind) -> Self {
         self.channel = Some(channel);
         self
@@ -210,7 +215,7 @@ impl ServiceManagerBuilder {
         ServiceManager {
             registry: self.registry.unwrap_or_else(|| Arc::new(LocalRegistry::shared())),
             client: self.client.unwrap_or_default(),
-            channel: self.channel.unwrap_or(ChannelKind::DispatchMsgpack),
+            channel: self.channel,
             selection: self.selection,
             timeout: self.timeout,
             policy: self.policy,
@@ -223,7 +228,7 @@ impl ServiceManagerBuilder {
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ProxyBuilder<'m, S: ?Sized> {
     manager: &'m ServiceManager,
-    channel: ChannelKind,
+    channel: Option<ChannelKind>,
     selector: Option<Arc<dyn UrlSelector>>,
     component: Option<String>,
     timeout: Option<Duration>,
@@ -243,7 +248,7 @@ impl<S: ?Sized> fmt::Debug for ProxyBuilder<'_, S> {
 impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     /// The channel the proxy calls through.
     pub fn channel(mut self, channel: ChannelKind) -> Self {
-        self.channel = channel;
+        self.channel = Some(channel);
         self
     }
 
@@ -281,7 +286,9 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
     /// The proxy. It follows the registry for as long as it lives.
     pub fn build(self) -> Result<Arc<S>, ServiceError> {
         let service = S::DESCRIPTOR;
-        if self.channel == ChannelKind::Local {
+        let linked = ComponentEntry::serving(service.name);
+        let channel = self.channel.unwrap_or_else(|| best_channel(service, linked.map(|entry| entry.descriptor)));
+        if channel == ChannelKind::Local {
             return local_service::<S>().ok_or_else(|| {
                 ServiceError::unavailable(format!(
                     "no implementation of `{}` runs in this process: start a server with its component first, or call it over a remote channel",
@@ -289,37 +296,57 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 ))
             });
         };
-        if self.channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
+        if channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
             return Err(ServiceError::new(
                 courier_core::ErrorCode::UnsupportedMediaType,
                 format!("service `{}` is not declared for protobuf: use #[service(protobuf)]", service.name),
             ));
         }
-        if self.channel == ChannelKind::Rest && service.methods.iter().all(|method| method.rest.is_none()) {
+        if channel == ChannelKind::Rest && !has_routes(service) {
             return Err(ServiceError::new(
                 courier_core::ErrorCode::NotFound,
                 format!("service `{}` declares no REST routes: use #[rest] with #[get], #[post], ...", service.name),
             ));
         }
-        let component = match self.component {
-            Some(name) => name,
-            None => ComponentEntry::serving(service.name).map(|entry| entry.descriptor.name.to_owned()).ok_or_else(
-                || {
-                    ServiceError::unavailable(format!(
-                        "no linked component bundles service `{}`: name it with `.component(\"...\")`",
-                        service.name
-                    ))
-                },
-            )?,
+        let component = match (self.component, linked) {
+            (Some(name), _) => name,
+            (None, Some(entry)) => entry.descriptor.name.to_owned(),
+            (None, None) => {
+                return Err(ServiceError::unavailable(format!(
+                    "no linked component bundles service `{}`: name it with `.component(\"...\")`",
+                    service.name
+                )))
+            }
         };
         let manager = self.manager;
-        let instances = manager.registry.watch(&component, self.channel);
+        let instances = manager.registry.watch(&component, channel);
         let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
-        let targets = Targets::new(&component, self.channel, instances, selector);
+        let targets = Targets::new(&component, channel, instances, selector);
         let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service);
         // The first interceptor added is the outermost, so wrap from the last.
         let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
-        let channel = HttpChannel::new(self.channel, stack, self.timeout);
-        Ok(S::proxy(Arc::new(Observed::new(channel, self.channel))))
+        let http = HttpChannel::new(channel, stack, self.timeout);
+        Ok(S::proxy(Arc::new(Observed::new(http, channel))))
     }
+}
+
+/// The remote channel a proxy uses when not told: the fastest the service supports and
+/// its component declares; `dispatch-msgpack` when the component is not linked.
+fn best_channel(service: &ServiceDescriptor, component: Option<&ComponentDescriptor>) -> ChannelKind {
+    let supported = |channel: &ChannelKind| match channel {
+        ChannelKind::DispatchProtobuf => service.protobuf.is_some(),
+        ChannelKind::Rest => has_routes(service),
+        _ => true,
+    };
+    let preferred =
+        [ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf, ChannelKind::DispatchJson, ChannelKind::Rest];
+    component
+        .and_then(|component| {
+            preferred.into_iter().filter(supported).find(|channel| component.channels.contains(channel))
+        })
+        .unwrap_or(ChannelKind::DispatchMsgpack)
+}
+
+fn has_routes(service: &ServiceDescriptor) -> bool {
+    service.methods.iter().any(|method| method.rest.is_some())
 }
