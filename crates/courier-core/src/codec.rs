@@ -51,6 +51,10 @@ impl Codec for JsonCodec {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MsgPackCodec;
 
+/// How deeply a MessagePack body may nest, as JSON bodies may: deeper ones are refused
+/// before decoding them would exhaust the stack.
+const MAX_DEPTH: usize = 128;
+
 impl Codec for MsgPackCodec {
     const CONTENT_TYPE: &'static str = "application/msgpack";
 
@@ -66,7 +70,9 @@ impl Codec for MsgPackCodec {
     }
 
     fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
-        rmp_serde::from_slice(bytes)
+        let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
+        deserializer.set_max_depth(MAX_DEPTH);
+        T::deserialize(&mut deserializer)
             .map_err(|e| ServiceError::new(ErrorCode::BadRequest, format!("invalid MessagePack body: {e}")))
     }
 }
