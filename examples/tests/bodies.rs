@@ -135,3 +135,41 @@ async fn trees_nested_past_the_decoders_limits_are_refused_not_overflowed() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{format:?}, {DEPTH} deep");
     }
 }
+
+/// Random text of up to `max` characters, printable or not.
+fn random_text(rng: &mut fastrand::Rng, max: usize) -> String {
+    (0..rng.usize(0..max)).map(|_| if rng.bool() { rng.alphanumeric() } else { rng.char(..) }).collect()
+}
+
+#[tokio::test]
+async fn random_paths_queries_and_bodies_on_rest_routes_get_an_error() {
+    let fixture = Fixture::start().await;
+    let mut rng = fastrand::Rng::with_seed(5);
+    let api = format!("{}/api", fixture.server.url());
+    for _ in 0..200 {
+        // Any bytes, invalid UTF-8 included, percent-encoded into one segment.
+        let segment: String = (0..rng.usize(1..30)).map(|_| format!("%{:02X}", rng.u8(..))).collect();
+        let query = format!("name={}", random_text(&mut rng, 40).replace(['#', '&'], ""));
+        let body: Vec<u8> = (0..rng.usize(0..200)).map(|_| rng.u8(..)).collect();
+        let requests = [
+            fixture.http.get(format!("{api}/hello/{segment}")),
+            fixture.http.post(format!("{api}/greet")).header(CONTENT_TYPE, "application/json").body(body.clone()),
+            fixture.http.post(format!("{api}/echo")).header(CONTENT_TYPE, "application/json").body(body.clone()),
+            fixture.http.patch(format!("{api}/trees/{segment}?{query}")).body(body.clone()),
+        ];
+        for request in requests {
+            let response = request.send().await.expect("the server answers");
+            let status = response.status();
+            let method_error = response.headers().contains_key("courier-error");
+            let text = response.text().await.expect("a body");
+            assert!(status.is_success() || status.is_client_error() || method_error, "{status} {text}");
+            if status.is_client_error() {
+                let error: serde_json::Value =
+                    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text:?}"));
+                assert!(error["code"].is_string() && error["message"].is_string(), "{text}");
+            }
+        }
+    }
+    let hello = fixture.http.get(format!("{api}/hello/ann")).send().await.expect("still serving");
+    assert_eq!(hello.status(), StatusCode::OK);
+}

@@ -8,7 +8,7 @@ use crate::{
     layer::ComponentLayer,
 };
 use axum::{
-    extract::{Path, Request},
+    extract::{rejection::PathRejection, Path, Request},
     response::{IntoResponse, Response},
     routing::{on, MethodFilter, MethodRouter},
     Router,
@@ -64,12 +64,15 @@ impl RestRoutes {
                 gate: Arc::clone(gate),
                 limit: limit.cloned(),
             });
-            let handler = move |params: Option<Path<Vec<(String, String)>>>, request: Request| {
+            let handler = move |params: Result<Path<Vec<(String, String)>>, PathRejection>, request: Request| {
                 let endpoint = Arc::clone(&endpoint);
                 async move {
-                    let path = params.map(|Path(params)| params).unwrap_or_default();
                     let authenticator = endpoint.authenticator.as_deref();
-                    match serve(&endpoint, path, request).await {
+                    let answer = match path_params(params) {
+                        Ok(path) => serve(&endpoint, path, request).await,
+                        Err(error) => Err(error),
+                    };
+                    match answer {
                         Ok(response) => response,
                         Err(error) => challenge(error_response(Format::Json, &error), &error, authenticator),
                     }
@@ -89,6 +92,18 @@ impl RestRoutes {
 
     pub(crate) fn into_router(self) -> Router {
         self.paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
+    }
+}
+
+/// A route's path parameters; a route without any has none. Parameters that are not
+/// valid percent-encoded UTF-8 are a 400 like any other bad argument.
+fn path_params(
+    params: Result<Path<Vec<(String, String)>>, PathRejection>,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    match params {
+        Ok(Path(params)) => Ok(params),
+        Err(PathRejection::MissingPathParams(_)) => Ok(Vec::new()),
+        Err(rejection) => Err(ServiceError::bad_request(rejection.body_text())),
     }
 }
 
