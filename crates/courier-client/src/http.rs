@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
 use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
@@ -36,7 +36,12 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 #[derive(Clone)]
 pub struct HttpClient {
     transport: Transport,
+    /// The largest reply body read; larger ones fail the call.
+    max_reply_bytes: usize,
 }
+
+/// The largest reply body a client reads unless told otherwise.
+const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 enum Transport {
@@ -46,10 +51,12 @@ enum Transport {
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("HttpClient");
         match &self.transport {
-            Transport::Hyper(_) => f.debug_struct("HttpClient").field("transport", &"hyper").finish(),
-            Transport::Reqwest(client) => f.debug_struct("HttpClient").field("transport", client).finish(),
-        }
+            Transport::Hyper(_) => debug.field("transport", &"hyper"),
+            Transport::Reqwest(client) => debug.field("transport", client),
+        };
+        debug.field("max_reply_bytes", &self.max_reply_bytes).finish()
     }
 }
 
@@ -63,7 +70,7 @@ impl From<reqwest::Client> for HttpClient {
     /// Sends calls through `client`, with its TLS, proxy and timeout settings. Set
     /// `tcp_nodelay(true)` on it: without, small calls wait for Nagle's algorithm.
     fn from(client: reqwest::Client) -> Self {
-        Self { transport: Transport::Reqwest(client) }
+        Self { transport: Transport::Reqwest(client), max_reply_bytes: MAX_REPLY_BYTES }
     }
 }
 
@@ -80,6 +87,8 @@ pub(crate) enum Failure {
     NotSent(ServiceError),
     /// The request may have left.
     Lost(ServiceError),
+    /// The reply came, and cannot be used: it is larger than the client reads.
+    Unusable(ServiceError),
 }
 
 impl HttpClient {
@@ -116,7 +125,7 @@ impl HttpClient {
                 *request.method_mut() = method;
                 *request.uri_mut() = uri;
                 *request.headers_mut() = headers;
-                let exchange = hyper_send(client, request, &url);
+                let exchange = hyper_send(client, request, &url, self.max_reply_bytes);
                 match timeout {
                     None => exchange.await,
                     Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
@@ -133,7 +142,7 @@ impl HttpClient {
                 if let Some(limit) = timeout {
                     request = request.timeout(limit);
                 }
-                reqwest_send(request, &url).await
+                reqwest_send(request, &url, self.max_reply_bytes).await
             }
         }
     }
@@ -143,6 +152,7 @@ async fn hyper_send(
     client: &legacy::Client<HttpConnector, Body>,
     request: Request<Body>,
     url: &str,
+    limit: usize,
 ) -> Result<Exchange, Failure> {
     let response = client.request(request).await.map_err(|error| match error.is_connect() {
         true if timed_out(&error) => Failure::NotSent(failure(ErrorCode::Timeout, url, &error)),
@@ -150,11 +160,27 @@ async fn hyper_send(
         false => Failure::Lost(failure(ErrorCode::Transport, url, &error)),
     })?;
     let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|error| Failure::Lost(failure(ErrorCode::Transport, url, &error)))?;
-    Ok(Exchange { status: parts.status, headers: parts.headers, body: body.to_bytes() })
+    let body = read_reply(body, url, limit).await?;
+    Ok(Exchange { status: parts.status, headers: parts.headers, body })
 }
 
-async fn reqwest_send(request: reqwest::RequestBuilder, url: &str) -> Result<Exchange, Failure> {
+/// A reply's body, read whole unless it is larger than `limit`.
+async fn read_reply<B>(body: B, url: &str, limit: usize) -> Result<Bytes, Failure>
+where
+    B: hyper::body::Body,
+    B::Error: StdError + Send + Sync + 'static,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(Failure::Unusable(ServiceError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the reply of {url} is larger than {limit} bytes, the most this client reads"),
+        ))),
+        Err(error) => Err(Failure::Lost(failure(ErrorCode::Transport, url, error.as_ref()))),
+    }
+}
+
+async fn reqwest_send(request: reqwest::RequestBuilder, url: &str, limit: usize) -> Result<Exchange, Failure> {
     let classify = |error: reqwest::Error| {
         let code = if error.is_timeout() {
             ErrorCode::Timeout
@@ -172,7 +198,7 @@ async fn reqwest_send(request: reqwest::RequestBuilder, url: &str) -> Result<Exc
     let response = request.send().await.map_err(classify)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(classify)?;
+    let body = read_reply(reqwest::Body::from(response), url, limit).await?;
     Ok(Exchange { status, headers, body })
 }
 
@@ -210,6 +236,7 @@ pub struct HttpClientBuilder {
     connect_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
+    max_reply_bytes: usize,
 }
 
 impl Default for HttpClientBuilder {
@@ -218,6 +245,7 @@ impl Default for HttpClientBuilder {
             connect_timeout: None,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
+            max_reply_bytes: MAX_REPLY_BYTES,
         }
     }
 }
@@ -244,6 +272,13 @@ impl HttpClientBuilder {
         self
     }
 
+    /// The largest reply body the client reads; a larger reply fails the call with
+    /// [`ErrorCode::PayloadTooLarge`], and is not sent elsewhere. Default: 64 MiB.
+    pub fn max_reply_bytes(mut self, limit: usize) -> Self {
+        self.max_reply_bytes = limit;
+        self
+    }
+
     /// The client.
     pub fn build(self) -> HttpClient {
         let mut connector = HttpConnector::new();
@@ -254,7 +289,7 @@ impl HttpClientBuilder {
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .build(connector);
-        HttpClient { transport: Transport::Hyper(Arc::new(client)) }
+        HttpClient { transport: Transport::Hyper(Arc::new(client)), max_reply_bytes: self.max_reply_bytes }
     }
 }
 
@@ -314,5 +349,41 @@ mod tests {
         let Failure::Lost(error) = post(&HttpClient::new(), &url, None).await else { panic!("not sent") };
         assert_eq!(error.code, ErrorCode::Transport, "{error}");
         rude.abort();
+    }
+
+    /// A peer that answers every request with a body of the size the request's path names.
+    async fn generous_peer() -> (String, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let peer = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = vec![0; 4096];
+                    let read = stream.read(&mut request).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&request[..read]).into_owned();
+                    let size: usize = head.split(' ').nth(1).and_then(|path| path[1..].parse().ok()).unwrap_or(0);
+                    let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n");
+                    let _ = stream.write_all(reply.as_bytes()).await;
+                    let _ = stream.write_all(&vec![b'x'; size]).await;
+                });
+            }
+        });
+        (url, peer)
+    }
+
+    #[tokio::test]
+    async fn a_reply_larger_than_the_limit_is_refused_on_either_transport() {
+        let (url, peer) = generous_peer().await;
+        let limited = HttpClient::builder().max_reply_bytes(1000).build();
+        let reqwest = HttpClient { max_reply_bytes: 1000, ..HttpClient::from(reqwest::Client::new()) };
+        for client in [limited, reqwest] {
+            let small = client.send(Method::POST, format!("{url}/1000"), HeaderMap::new(), None, None).await;
+            assert!(small.is_ok_and(|exchange| exchange.body.len() == 1000), "{client:?}: a reply at the limit");
+            let large = client.send(Method::POST, format!("{url}/100000"), HeaderMap::new(), None, None).await;
+            let Err(Failure::Unusable(error)) = large else { panic!("{client:?}: a reply over the limit was read") };
+            assert_eq!(error.code, ErrorCode::PayloadTooLarge, "{client:?}: {error}");
+        }
+        peer.abort();
     }
 }

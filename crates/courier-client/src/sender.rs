@@ -188,6 +188,7 @@ impl Inner {
             Ok(answer) => Attempt::Answered(response::read(answer)),
             Err(Failure::NotSent(error)) => Attempt::NotSent(error),
             Err(Failure::Lost(error)) => Attempt::Lost(error),
+            Err(Failure::Unusable(error)) => Attempt::Answered(Err(error)),
         }
     }
 }
