@@ -44,7 +44,7 @@ impl<C: Channel> Channel for Observed<C> {
 /// Adds the current call's trace context to a request's headers, as `traceparent`.
 pub(crate) fn trace(headers: &mut http::HeaderMap) {
     if let Some(value) =
-        TraceContext::current().and_then(|context| http::HeaderValue::try_from(context.to_string()).ok())
+        TraceContext::current().and_then(|context| http::HeaderValue::from_bytes(&context.header_bytes()).ok())
     {
         headers.insert(TraceContext::HEADER, value);
     }

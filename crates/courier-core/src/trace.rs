@@ -109,7 +109,26 @@ impl TraceContext {
 /// ```
 impl fmt::Display for TraceContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.span_id, self.flags)
+        f.write_str(std::str::from_utf8(&self.header_bytes()).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl TraceContext {
+    /// The `traceparent` value as bytes, written without the formatting machinery: every
+    /// remote call sends one.
+    pub fn header_bytes(&self) -> [u8; 55] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        fn put(out: &mut [u8], value: u128) {
+            let digits = out.len();
+            for (i, byte) in out.iter_mut().enumerate() {
+                *byte = HEX[(value >> (4 * (digits - 1 - i)) & 0xf) as usize];
+            }
+        }
+        let mut out = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        put(&mut out[3..35], self.trace_id);
+        put(&mut out[36..52], u128::from(self.span_id));
+        put(&mut out[53..55], u128::from(self.flags));
+        out
     }
 }
 
@@ -180,5 +199,17 @@ mod tests {
         assert_ne!(TraceContext::root().trace_id(), root.trace_id());
         assert_eq!(TraceContext::parse(&child.to_string()), Some(child));
         assert!(TraceContext::current().is_none(), "no context outside a call");
+    }
+
+    #[test]
+    fn the_header_is_the_ids_in_lowercase_hex_and_parses_back() {
+        for _ in 0..1000 {
+            let context = TraceContext::root().child();
+            let expected = format!("00-{:032x}-{:016x}-{:02x}", context.trace_id(), context.span_id(), context.flags);
+            assert_eq!(context.to_string(), expected);
+            assert_eq!(TraceContext::parse(&expected), Some(context));
+        }
+        let edge = TraceContext { trace_id: u128::MAX, span_id: 1, flags: 0xab };
+        assert_eq!(edge.to_string(), format!("00-{}-0000000000000001-ab", "f".repeat(32)));
     }
 }
