@@ -28,12 +28,11 @@ mod report;
 
 use counters::Counters;
 use courier::{Component, LocalRegistry, Selection, ServiceManager};
+use courier_benches::{with_causes, Error};
 use courier_examples::{Greeter, GreeterComponent};
 use fleet::{Fleet, Spec};
 use phase::{Sample, Settings};
 use std::{future::Future, process::ExitCode};
-
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The instances, in the order of the table's columns: the slow one first.
 const INSTANCES: [Spec; 3] =
@@ -182,19 +181,6 @@ async fn terminated() -> Result<(), Error> {
 #[cfg(not(unix))]
 async fn terminated() -> Result<(), Error> {
     std::future::pending().await
-}
-
-/// An error with its sources: the HTTP client puts the cause (refused, reset, ...)
-/// there, not in the message.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

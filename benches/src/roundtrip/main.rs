@@ -19,12 +19,11 @@ mod servers;
 mod table;
 
 use clients::{Client, Stack};
+use courier_benches::{with_causes, Error};
 use courier_examples::Node;
 use measure::{Sample, Settings};
 use servers::ServerKind;
 use std::{process::ExitCode, sync::Arc, time::Duration};
-
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
@@ -198,17 +197,4 @@ async fn rounds(options: &Options, urls: &[String], tree: &Node) -> Result<Vec<V
         }
     }
     Ok(samples)
-}
-
-/// An error with its sources: HTTP clients put the cause (refused, reset, ...) there,
-/// not in the message.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
