@@ -1,6 +1,8 @@
-//! What the benchmarks `roundtrip` and `balance` share: their error type, and the
-//! statistics they report.
+//! What the benchmarks `roundtrip` and `balance` share: their error type, their command
+//! lines, the turns the contenders take, and the statistics they report.
 
+pub mod cli;
+pub mod rounds;
 pub mod stats;
 
 /// An error that ends a benchmark run.
