@@ -1,7 +1,9 @@
 //! What the benchmarks `roundtrip` and `balance` share: their error type, their command
-//! lines, the turns the contenders take, and the statistics they report.
+//! lines, the server processes they start, the turns the contenders take, and the
+//! statistics they report.
 
 pub mod cli;
+pub mod processes;
 pub mod rounds;
 pub mod stats;
 

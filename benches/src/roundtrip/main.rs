@@ -14,12 +14,11 @@
 
 mod clients;
 mod measure;
-mod processes;
 mod servers;
 mod table;
 
 use clients::{Client, Stack};
-use courier_benches::{cli, rounds::turns, with_causes, Error};
+use courier_benches::{cli, processes::Servers, rounds::turns, with_causes, Error};
 use courier_examples::Node;
 use measure::{Sample, Settings};
 use servers::ServerKind;
@@ -109,10 +108,11 @@ fn drive(options: &Options) -> Result<(), Error> {
     let msgpack = rmp_serde::to_vec(&tree)?.len();
     let json = serde_json::to_vec(&tree)?.len();
 
-    let mut servers = processes::Servers::default();
+    let mut servers = Servers::default();
     let mut urls = Vec::new();
     for &stack in &options.stacks {
-        urls.push(servers.start(stack.server())?);
+        let kind = stack.server();
+        urls.push(servers.start(kind.name(), &mut kind.command()?)?);
     }
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
