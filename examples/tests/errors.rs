@@ -1,35 +1,17 @@
 //! Every fault a peer can cause gets its status and a readable body, over a real socket.
 
-use courier::prelude::*;
-use courier_examples::GreeterComponent;
-use reqwest::{header::CONTENT_TYPE, StatusCode};
+mod plain_http;
+
+use plain_http::Fixture;
+use reqwest::{header::CONTENT_TYPE, Method, StatusCode};
 use serde_json::{json, Value};
 
 const LIMIT: usize = 1024;
 
-struct Fixture {
-    server: Server,
-    http: reqwest::Client,
-}
-
 impl Fixture {
-    async fn start() -> Self {
-        let server = Server::builder()
-            .registry(LocalRegistry::new())
-            .component(GreeterComponent)
-            .max_body_bytes(LIMIT)
-            .start()
-            .await
-            .expect("server starts");
-        Self { server, http: reqwest::Client::new() }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.url())
-    }
-
+    /// A POST of `body`, as `content_type`, to `path`.
     async fn post(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
-        self.http.post(self.url(path)).header(CONTENT_TYPE, content_type).body(body).send().await.expect("request")
+        self.request(Method::POST, path).header(CONTENT_TYPE, content_type).body(body).send().await.expect("request")
     }
 }
 
@@ -46,7 +28,7 @@ const HELLO: &str = "/invoke/greeter-component/greeter/hello";
 
 #[tokio::test]
 async fn unknown_component_service_or_method_is_404() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     for path in [
         "/invoke/nobody/greeter/hello",
         "/invoke/greeter-component/nobody/hello",
@@ -61,7 +43,7 @@ async fn unknown_component_service_or_method_is_404() {
 
 #[tokio::test]
 async fn undecodable_or_mistyped_arguments_are_400() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     for body in ["not json", r#"{"name": 5}"#, r#"{}"#, r#"["a","b","c"]"#] {
         let response = fixture.post(HELLO, "application/json", body).await;
         let error = json_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
@@ -71,7 +53,7 @@ async fn undecodable_or_mistyped_arguments_are_400() {
 
 #[tokio::test]
 async fn msgpack_callers_get_msgpack_errors() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let response = fixture.post(HELLO, "application/msgpack", vec![0xc1, 0xff, 0x00]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(response.headers()[CONTENT_TYPE], "application/msgpack");
@@ -81,7 +63,7 @@ async fn msgpack_callers_get_msgpack_errors() {
 
 #[tokio::test]
 async fn oversized_body_is_413() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let name = "x".repeat(LIMIT * 2);
     let response = fixture.post(HELLO, "application/json", json!({ "name": name }).to_string()).await;
     json_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
@@ -89,10 +71,9 @@ async fn oversized_body_is_413() {
 
 #[tokio::test]
 async fn oversized_headers_are_refused() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let response = fixture
-        .http
-        .post(fixture.url(HELLO))
+        .request(Method::POST, HELLO)
         .header(CONTENT_TYPE, "application/json")
         .header("x-padding", "y".repeat(128 * 1024))
         .body(r#"{"name":"x"}"#)
@@ -104,18 +85,18 @@ async fn oversized_headers_are_refused() {
 
 #[tokio::test]
 async fn unknown_content_type_is_415_and_wrong_verb_is_405() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let response = fixture.post(HELLO, "text/plain", "hi").await;
     json_error(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
 
-    let response = fixture.http.get(fixture.url(HELLO)).send().await.expect("request");
+    let response = fixture.request(Method::GET, HELLO).send().await.expect("request");
     assert_eq!(response.headers()["allow"], "POST");
     json_error(response, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
 }
 
 #[tokio::test]
 async fn a_method_error_travels_as_an_error_with_its_own_body() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let response = fixture
         .post("/invoke/greeter-component/greeter/greet", "application/json", r#"{"name":"Mallory","excited":true}"#)
         .await;

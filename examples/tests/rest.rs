@@ -1,36 +1,27 @@
 //! The rest channel answers plain HTTP requests, made without the proxy, with the
 //! statuses and bodies a REST user expects.
 
-use courier::prelude::*;
-use courier_examples::{GreeterComponent, Node};
+mod plain_http;
+
+use courier_examples::Node;
+use plain_http::Fixture;
 use reqwest::{header::CONTENT_TYPE, Method, StatusCode};
 use serde_json::{json, Value};
 
-struct Fixture {
-    server: Server,
-    http: reqwest::Client,
-}
+/// The largest request body the server takes.
+const LIMIT: usize = 64 * 1024;
 
 impl Fixture {
-    async fn start() -> Self {
-        let server = Server::builder()
-            .registry(LocalRegistry::new())
-            .component(GreeterComponent)
-            .max_body_bytes(64 * 1024)
-            .start()
-            .await
-            .expect("server starts");
-        Self { server, http: reqwest::Client::new() }
-    }
-
+    /// A `method` request to `path`, with a body of the content type given, if any.
     async fn send(&self, method: Method, path: &str, body: Option<(&str, Vec<u8>)>) -> reqwest::Response {
-        let mut request = self.http.request(method, format!("{}{path}", self.server.url()));
+        let mut request = self.request(method, path);
         if let Some((content_type, body)) = body {
             request = request.header(CONTENT_TYPE, content_type).body(body);
         }
         request.send().await.expect("request")
     }
 
+    /// A `method` request to `path` with `body` as JSON.
     async fn json(&self, method: Method, path: &str, body: &Value) -> reqwest::Response {
         self.send(method, path, Some(("application/json", body.to_string().into_bytes()))).await
     }
@@ -50,7 +41,7 @@ async fn fault(response: reqwest::Response, status: StatusCode, code: &str) {
 
 #[tokio::test]
 async fn routes_answer_plain_http_with_results_and_statuses() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let reply = fixture.send(Method::GET, "/api/hello/world%20wide", None).await;
     assert_eq!(body(reply, StatusCode::OK).await, "Hello, world wide!");
 
@@ -72,7 +63,7 @@ async fn routes_answer_plain_http_with_results_and_statuses() {
 
 #[tokio::test]
 async fn a_method_error_is_an_error_status_with_the_error_as_json() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let reply = fixture.send(Method::POST, "/api/greet?name=Mallory&excited=false", None).await;
     assert_eq!(reply.headers()["courier-error"], "method");
     let error = body(reply, StatusCode::INTERNAL_SERVER_ERROR).await;
@@ -81,7 +72,7 @@ async fn a_method_error_is_an_error_status_with_the_error_as_json() {
 
 #[tokio::test]
 async fn faults_get_the_status_a_rest_user_expects() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     fault(fixture.send(Method::GET, "/api/nothing", None).await, StatusCode::NOT_FOUND, "not_found").await;
     let reply = fixture.send(Method::PUT, "/api/hello/x", None).await;
     fault(reply, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
@@ -98,14 +89,14 @@ async fn faults_get_the_status_a_rest_user_expects() {
 
     let reply = fixture.send(Method::POST, "/api/echo", Some(("text/plain", b"a tree".to_vec()))).await;
     fault(reply, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-    let huge = vec![b' '; 128 * 1024];
+    let huge = vec![b' '; LIMIT * 2];
     let reply = fixture.send(Method::POST, "/api/echo", Some(("application/json", huge))).await;
     fault(reply, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_routes() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(LIMIT).await;
     let document = body(fixture.send(Method::GET, "/openapi.json", None).await, StatusCode::OK).await;
     assert_eq!(document["openapi"], "3.0.3");
     let hello = &document["paths"]["/api/hello/{name}"]["get"];

@@ -1,17 +1,11 @@
 //! The `greeter-server` processes, started with their delays and killed with the driver.
 
 use crate::Error;
+use courier_benches::processes::Servers;
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::mpsc::{self, RecvTimeoutError},
-    thread,
-    time::Duration,
+    process::{Command, Stdio},
 };
-
-/// How long a server may take from spawn to `listening on`.
-const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 
 /// One instance to run.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +20,7 @@ pub(crate) struct Spec {
 /// while a panic unwinds.
 #[derive(Debug, Default)]
 pub(crate) struct Fleet {
-    children: Vec<Child>,
+    servers: Servers,
     urls: Vec<String>,
 }
 
@@ -36,7 +30,7 @@ impl Fleet {
         let exe = server_executable()?;
         let mut fleet = Self::default();
         for spec in specs {
-            let url = fleet.spawn(&exe, spec)?;
+            let url = fleet.servers.start(spec.name, &mut command(&exe, spec))?;
             fleet.urls.push(url);
         }
         Ok(fleet)
@@ -46,75 +40,24 @@ impl Fleet {
     pub(crate) fn urls(&self) -> &[String] {
         &self.urls
     }
-
-    fn spawn(&mut self, exe: &Path, spec: &Spec) -> Result<String, Error> {
-        let name = spec.name;
-        let mut child = Command::new(exe)
-            .env("COURIER_INSTANCE", name)
-            .env("COURIER_HELLO_DELAY_MS", spec.delay_ms.to_string())
-            // Three servers cannot share one fixed address.
-            .env_remove("COURIER_BIND")
-            // The proxies are told the URLs; a Consul registration would only outlive a
-            // killed server.
-            .env_remove("CONSUL_HTTP_ADDR")
-            // The server logs to stdout: per-call logging would slow the servers down
-            // and could bury the `listening on` line.
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        let stdout = child.stdout.take().expect("stdout was configured as a pipe");
-        // Held before waiting, so the process dies with us whatever happens next.
-        self.children.push(child);
-
-        let (sender, receiver) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let url = loop {
-                match lines.next() {
-                    Some(Ok(line)) => match line.strip_prefix("listening on ") {
-                        Some(url) => break Ok(url.trim_end().to_owned()),
-                        None => eprintln!("{name}: {line}"),
-                    },
-                    Some(Err(error)) => break Err(format!("cannot read its stdout: {error}")),
-                    None => break Err("it exited before listening".to_owned()),
-                }
-            };
-            let listening = url.is_ok();
-            let _ = sender.send(url);
-            if listening {
-                // Keeps reading, so that a server logging an error never blocks on a full
-                // pipe or dies of a broken one, and the error is seen.
-                for line in lines.map_while(Result::ok) {
-                    eprintln!("{name}: {line}");
-                }
-            }
-        });
-        let url = match receiver.recv_timeout(STARTUP_DEADLINE) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => {
-                Err(format!("it did not print `listening on` within {STARTUP_DEADLINE:?}"))
-            }
-            Err(RecvTimeoutError::Disconnected) => Err("lost the reader of its stdout".to_owned()),
-        }
-        .map_err(|error| format!("server {name}: {error}"))?;
-        match url.starts_with("http://") {
-            true => Ok(url),
-            false => Err(format!("server {name} listens on `{url}`, not on an http:// URL").into()),
-        }
-    }
 }
 
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            // Fails only for a process that already exited, which is what we want anyway.
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// The command that runs `greeter-server` as `spec` says.
+fn command(exe: &Path, spec: &Spec) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .env("COURIER_INSTANCE", spec.name)
+        .env("COURIER_HELLO_DELAY_MS", spec.delay_ms.to_string())
+        // Three servers cannot share one fixed address.
+        .env_remove("COURIER_BIND")
+        // The proxies are told the URLs; a Consul registration would only outlive a
+        // killed server.
+        .env_remove("CONSUL_HTTP_ADDR")
+        // The server logs to stdout: per-call logging would slow the servers down
+        // and could bury the `listening on` line.
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    command
 }
 
 /// `greeter-server`, next to this executable: cargo puts the binaries of a profile in

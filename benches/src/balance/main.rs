@@ -28,12 +28,11 @@ mod report;
 
 use counters::Counters;
 use courier::{Component, LocalRegistry, Selection, ServiceManager};
+use courier_benches::{cli, rounds::turns, with_causes, Error};
 use courier_examples::{Greeter, GreeterComponent};
 use fleet::{Fleet, Spec};
 use phase::{Sample, Settings};
 use std::{future::Future, process::ExitCode};
-
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The instances, in the order of the table's columns: the slow one first.
 const INSTANCES: [Spec; 3] =
@@ -47,22 +46,7 @@ const SELECTORS: [(&str, Selection); 2] =
 const USAGE: &str = "usage: balance [--rounds N] [--calls N] [--callers N] [--warmup N]";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match parse(&args) {
-        Ok(None) => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Ok(Some(options)) => drive(&options),
-        Err(error) => Err(format!("{error}\n\n{USAGE}").into()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("balance: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("balance", USAGE, parse, |options| drive(&options))
 }
 
 #[derive(Debug)]
@@ -73,36 +57,17 @@ struct Options {
 
 /// The options, or `None` when help was asked for.
 fn parse(args: &[String]) -> Result<Option<Options>, Error> {
-    let mut options = Options { rounds: 3, settings: Settings { warmup: 300, calls: 3000, callers: 32 } };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        if matches!(flag, "-h" | "--help") {
-            return Ok(None);
-        }
-        let value = inline.or_else(|| args.next().cloned()).ok_or_else(|| format!("`{flag}` needs a value"))?;
+    let defaults = Options { rounds: 3, settings: Settings { warmup: 300, calls: 3000, callers: 32 } };
+    cli::parse_flags(args, defaults, |options, flag, value| {
         match flag {
-            "--rounds" => options.rounds = positive(flag, &value)?,
-            "--calls" => options.settings.calls = positive(flag, &value)?,
-            "--callers" => options.settings.callers = positive(flag, &value)?,
-            "--warmup" => {
-                options.settings.warmup = value.parse().map_err(|_| format!("`{flag}` takes a count, not `{value}`"))?
-            }
-            _ => return Err(format!("unknown argument `{arg}`").into()),
+            "--rounds" => options.rounds = cli::positive(flag, value)?,
+            "--calls" => options.settings.calls = cli::positive(flag, value)?,
+            "--callers" => options.settings.callers = cli::positive(flag, value)?,
+            "--warmup" => options.settings.warmup = cli::count(flag, value)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(Some(options))
-}
-
-fn positive(flag: &str, value: &str) -> Result<usize, Error> {
-    value
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("`{flag}` takes a positive count, not `{value}`").into())
+        Ok(true)
+    })
 }
 
 fn drive(options: &Options) -> Result<(), Error> {
@@ -135,25 +100,22 @@ async fn rounds(options: &Options, fleet: &Fleet) -> Result<Vec<Vec<Sample>>, Er
     let counters = Counters::new(fleet.urls());
 
     let mut samples = vec![Vec::with_capacity(options.rounds); proxies.len()];
-    for round in 0..options.rounds {
-        for offset in 0..proxies.len() {
-            let index = (round + offset) % proxies.len();
-            let name = SELECTORS[index].0;
-            let sample = phase::run(&proxies[index], &counters, &options.settings)
-                .await
-                .map_err(|error| format!("{name}: {}", with_causes(&*error)))?;
-            let served = INSTANCES.iter().zip(&sample.served).map(|(spec, calls)| format!("{} {calls:>5}", spec.name));
-            eprintln!(
-                "round {}/{}  {name:<12}  {}  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} calls/s",
-                round + 1,
-                options.rounds,
-                served.collect::<Vec<_>>().join("  "),
-                sample.p50_ms,
-                sample.p99_ms,
-                sample.calls_per_sec,
-            );
-            samples[index].push(sample);
-        }
+    for (round, index) in turns(options.rounds, proxies.len()) {
+        let name = SELECTORS[index].0;
+        let sample = phase::run(&proxies[index], &counters, &options.settings)
+            .await
+            .map_err(|error| format!("{name}: {}", with_causes(&*error)))?;
+        let served = INSTANCES.iter().zip(&sample.served).map(|(spec, calls)| format!("{} {calls:>5}", spec.name));
+        eprintln!(
+            "round {}/{}  {name:<12}  {}  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} calls/s",
+            round + 1,
+            options.rounds,
+            served.collect::<Vec<_>>().join("  "),
+            sample.p50_ms,
+            sample.p99_ms,
+            sample.calls_per_sec,
+        );
+        samples[index].push(sample);
     }
     Ok(samples)
 }
@@ -182,19 +144,6 @@ async fn terminated() -> Result<(), Error> {
 #[cfg(not(unix))]
 async fn terminated() -> Result<(), Error> {
     std::future::pending().await
-}
-
-/// An error with its sources: the HTTP client puts the cause (refused, reset, ...)
-/// there, not in the message.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

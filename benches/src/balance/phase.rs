@@ -2,6 +2,7 @@
 //! with the calls each instance served.
 
 use crate::{counters::Counters, Error};
+use courier_benches::stats::{median, percentile};
 use courier_examples::Greeter;
 use std::{
     sync::{
@@ -110,37 +111,13 @@ async fn call(greeter: &Arc<dyn Greeter>, calls: usize, callers: usize) -> Resul
     Ok(latencies)
 }
 
-/// The nearest-rank percentile of sorted, non-empty durations.
-fn percentile(sorted: &[Duration], percent: f64) -> Duration {
-    let rank = (percent / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
-}
-
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut values: Vec<f64> = values.collect();
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    match values.len() % 2 {
-        0 => (values[middle - 1] + values[middle]) / 2.0,
-        _ => values[middle],
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&sorted, 50.0), Duration::from_millis(50));
-        assert_eq!(percentile(&sorted, 99.0), Duration::from_millis(99));
-        assert_eq!(percentile(&sorted[..1], 99.0), Duration::from_millis(1));
-    }
 
     #[test]
     fn medians_are_taken_figure_by_figure() {

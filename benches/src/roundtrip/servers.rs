@@ -11,7 +11,10 @@ use courier_examples::{GreeterComponent, Node};
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request, Response};
 use hyper_util::rt::TokioIo;
-use std::io::Read;
+use std::{
+    io::Read,
+    process::{Command, Stdio},
+};
 use tokio::net::TcpListener;
 
 const BIND: &str = "127.0.0.1:0";
@@ -41,6 +44,15 @@ impl ServerKind {
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         [Self::Courier, Self::Axum, Self::Hyper, Self::HyperMsgpack].into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The command that runs this server: this executable, as `roundtrip serve <kind>`,
+    /// with a stdin the driver holds open for as long as it lives.
+    pub(crate) fn command(self) -> Result<Command, Error> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+        let mut command = Command::new(exe);
+        command.args(["serve", self.name()]).stdin(Stdio::piped());
+        Ok(command)
     }
 }
 

@@ -14,17 +14,15 @@
 
 mod clients;
 mod measure;
-mod processes;
 mod servers;
 mod table;
 
 use clients::{Client, Stack};
+use courier_benches::{cli, processes::Servers, rounds::turns, with_causes, Error};
 use courier_examples::Node;
 use measure::{Sample, Settings};
 use servers::ServerKind;
 use std::{process::ExitCode, sync::Arc, time::Duration};
-
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
@@ -33,27 +31,13 @@ usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup 
 stacks: courier-msgpack, courier-json, hyper-msgpack, axum, floor";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match parse(&args) {
-        Ok(Command::Help) => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Ok(Command::Serve(kind)) => servers::serve(kind),
-        Ok(Command::Bench(options)) => drive(&options),
-        Err(error) => Err(format!("{error}\n\n{USAGE}").into()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("roundtrip: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("roundtrip", USAGE, parse, |command| match command {
+        Command::Serve(kind) => servers::serve(kind),
+        Command::Bench(options) => drive(&options),
+    })
 }
 
 enum Command {
-    Help,
     Serve(ServerKind),
     Bench(Options),
 }
@@ -64,39 +48,29 @@ struct Options {
     stacks: Vec<Stack>,
 }
 
-fn parse(args: &[String]) -> Result<Command, Error> {
+/// What the command line asks for, or `None` when it asks for help.
+fn parse(args: &[String]) -> Result<Option<Command>, Error> {
     if let [first, rest @ ..] = args {
         if first == "serve" {
             return match rest {
-                [kind] => ServerKind::from_name(kind).map(Command::Serve).ok_or_else(|| {
+                [kind] => ServerKind::from_name(kind).map(|kind| Some(Command::Serve(kind))).ok_or_else(|| {
                     format!("no server kind `{kind}`: use courier, axum, hyper or hyper-msgpack").into()
                 }),
                 _ => Err("`serve` takes one argument: courier, axum, hyper or hyper-msgpack".into()),
             };
         }
     }
-    let mut options = Options {
+    let defaults = Options {
         rounds: 5,
         settings: Settings { warmup: 500, calls: 3000, duration: Duration::from_secs(2), callers: 64 },
         stacks: Stack::ALL.to_vec(),
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        if matches!(flag, "-h" | "--help") {
-            return Ok(Command::Help);
-        }
-        let value = inline.or_else(|| args.next().cloned()).ok_or_else(|| format!("`{flag}` needs a value"))?;
+    let options = cli::parse_flags(args, defaults, |options, flag, value| {
         match flag {
-            "--rounds" => options.rounds = positive(flag, &value)?,
-            "--calls" => options.settings.calls = positive(flag, &value)?,
-            "--callers" => options.settings.callers = positive(flag, &value)?,
-            "--warmup" => {
-                options.settings.warmup = value.parse().map_err(|_| format!("`{flag}` takes a count, not `{value}`"))?
-            }
+            "--rounds" => options.rounds = cli::positive(flag, value)?,
+            "--calls" => options.settings.calls = cli::positive(flag, value)?,
+            "--callers" => options.settings.callers = cli::positive(flag, value)?,
+            "--warmup" => options.settings.warmup = cli::count(flag, value)?,
             "--seconds" => {
                 options.settings.duration = value
                     .parse::<f64>()
@@ -105,19 +79,12 @@ fn parse(args: &[String]) -> Result<Command, Error> {
                     .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
                     .ok_or_else(|| format!("`{flag}` takes a positive number of seconds, not `{value}`"))?
             }
-            "--only" => options.stacks = stacks(&value)?,
-            _ => return Err(format!("unknown argument `{arg}`").into()),
+            "--only" => options.stacks = stacks(value)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(Command::Bench(options))
-}
-
-fn positive(flag: &str, value: &str) -> Result<usize, Error> {
-    value
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("`{flag}` takes a positive count, not `{value}`").into())
+        Ok(true)
+    })?;
+    Ok(options.map(Command::Bench))
 }
 
 fn stacks(list: &str) -> Result<Vec<Stack>, Error> {
@@ -141,10 +108,11 @@ fn drive(options: &Options) -> Result<(), Error> {
     let msgpack = rmp_serde::to_vec(&tree)?.len();
     let json = serde_json::to_vec(&tree)?.len();
 
-    let mut servers = processes::Servers::default();
+    let mut servers = Servers::default();
     let mut urls = Vec::new();
     for &stack in &options.stacks {
-        urls.push(servers.start(stack.server())?);
+        let kind = stack.server();
+        urls.push(servers.start(kind.name(), &mut kind.command()?)?);
     }
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
@@ -178,37 +146,21 @@ async fn rounds(options: &Options, urls: &[String], tree: &Node) -> Result<Vec<V
         .map(|(&stack, url)| Client::new(stack, url, tree).map(Arc::new))
         .collect::<Result<Vec<_>, _>>()?;
     let mut samples = vec![Vec::with_capacity(options.rounds); clients.len()];
-    for round in 0..options.rounds {
-        for offset in 0..clients.len() {
-            let index = (round + offset) % clients.len();
-            let stack = options.stacks[index];
-            let sample = measure::run(&clients[index], &options.settings)
-                .await
-                .map_err(|error| format!("{}: {}", stack.name(), with_causes(&*error)))?;
-            eprintln!(
-                "round {}/{}  {:<16} p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} calls/s",
-                round + 1,
-                options.rounds,
-                stack.name(),
-                sample.p50_us,
-                sample.p99_us,
-                sample.calls_per_sec,
-            );
-            samples[index].push(sample);
-        }
+    for (round, index) in turns(options.rounds, clients.len()) {
+        let stack = options.stacks[index];
+        let sample = measure::run(&clients[index], &options.settings)
+            .await
+            .map_err(|error| format!("{}: {}", stack.name(), with_causes(&*error)))?;
+        eprintln!(
+            "round {}/{}  {:<16} p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} calls/s",
+            round + 1,
+            options.rounds,
+            stack.name(),
+            sample.p50_us,
+            sample.p99_us,
+            sample.calls_per_sec,
+        );
+        samples[index].push(sample);
     }
     Ok(samples)
-}
-
-/// An error with its sources: HTTP clients put the cause (refused, reset, ...) there,
-/// not in the message.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -2,6 +2,7 @@
 //! throughput of many callers at once.
 
 use crate::{clients::Client, Error};
+use courier_benches::stats::{median, percentile};
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -111,22 +112,6 @@ async fn throughput(client: &Arc<Client>, callers: usize, duration: Duration) ->
     Ok(calls as f64 / start.elapsed().as_secs_f64())
 }
 
-/// The nearest-rank percentile of sorted, non-empty durations.
-fn percentile(sorted: &[Duration], percent: f64) -> Duration {
-    let rank = (percent / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
-}
-
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut values: Vec<f64> = values.collect();
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    match values.len() % 2 {
-        0 => (values[middle - 1] + values[middle]) / 2.0,
-        _ => values[middle],
-    }
 }
