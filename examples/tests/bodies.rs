@@ -2,9 +2,15 @@
 //! nested far deeper than any caller needs — every codec answers with a status and an
 //! error body, never a crash, and the server goes on serving.
 
+mod plain_http;
+
 use courier::{prelude::*, Format};
-use courier_examples::{GreeterComponent, Node};
-use reqwest::{header::CONTENT_TYPE, StatusCode};
+use courier_examples::Node;
+use plain_http::Fixture;
+use reqwest::{header::CONTENT_TYPE, Method, StatusCode};
+
+/// The server's default body limit, which the deepest trees stay under.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 const METHODS: [&str; 7] = ["hello", "greet", "echo", "whoami", "inspect", "ping", "rename"];
 const FORMATS: [Format; 3] = [Format::Json, Format::MsgPack, Format::Protobuf];
@@ -12,23 +18,12 @@ const FORMATS: [Format; 3] = [Format::Json, Format::MsgPack, Format::Protobuf];
 /// How deep the nested trees go: far past every decoder's recursion limit.
 const DEPTH: usize = 50_000;
 
-struct Fixture {
-    server: Server,
-    http: reqwest::Client,
-}
-
 impl Fixture {
-    async fn start() -> Self {
-        let server =
-            Server::builder().registry(LocalRegistry::new()).component(GreeterComponent).start().await.expect("starts");
-        Self { server, http: reqwest::Client::new() }
-    }
-
     /// Sends `body` to `method` in `format`; the answer must be a success, the method's
     /// own error, or a 4xx with an error body in the caller's codec.
     async fn send(&self, method: &str, format: Format, body: Vec<u8>) -> StatusCode {
-        let url = format!("{}/invoke/greeter-component/greeter/{method}", self.server.url());
-        let request = self.http.post(url).header(CONTENT_TYPE, format.content_type()).body(body);
+        let path = format!("/invoke/greeter-component/greeter/{method}");
+        let request = self.request(Method::POST, &path).header(CONTENT_TYPE, format.content_type()).body(body);
         let response = request.send().await.expect("the server answers");
         let status = response.status();
         let method_error = response.headers().contains_key("courier-error");
@@ -102,7 +97,7 @@ fn nested(format: Format, depth: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn random_and_corrupted_bodies_get_an_error_on_every_codec() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(BODY_LIMIT).await;
     let mut rng = fastrand::Rng::with_seed(11);
     for format in FORMATS {
         let valid = valid_echo(format);
@@ -128,7 +123,7 @@ async fn random_and_corrupted_bodies_get_an_error_on_every_codec() {
 
 #[tokio::test]
 async fn trees_nested_past_the_decoders_limits_are_refused_not_overflowed() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(BODY_LIMIT).await;
     for format in FORMATS {
         assert_eq!(fixture.send("echo", format, nested(format, 20)).await, StatusCode::OK, "{format:?}, 20 deep");
         let status = fixture.send("echo", format, nested(format, DEPTH)).await;
@@ -143,19 +138,21 @@ fn random_text(rng: &mut fastrand::Rng, max: usize) -> String {
 
 #[tokio::test]
 async fn random_paths_queries_and_bodies_on_rest_routes_get_an_error() {
-    let fixture = Fixture::start().await;
+    let fixture = Fixture::start(BODY_LIMIT).await;
     let mut rng = fastrand::Rng::with_seed(5);
-    let api = format!("{}/api", fixture.server.url());
     for _ in 0..200 {
         // Any bytes, invalid UTF-8 included, percent-encoded into one segment.
         let segment: String = (0..rng.usize(1..30)).map(|_| format!("%{:02X}", rng.u8(..))).collect();
         let query = format!("name={}", random_text(&mut rng, 40).replace(['#', '&'], ""));
         let body: Vec<u8> = (0..rng.usize(0..200)).map(|_| rng.u8(..)).collect();
+        let json = |method, path: &str| {
+            fixture.request(method, path).header(CONTENT_TYPE, "application/json").body(body.clone())
+        };
         let requests = [
-            fixture.http.get(format!("{api}/hello/{segment}")),
-            fixture.http.post(format!("{api}/greet")).header(CONTENT_TYPE, "application/json").body(body.clone()),
-            fixture.http.post(format!("{api}/echo")).header(CONTENT_TYPE, "application/json").body(body.clone()),
-            fixture.http.patch(format!("{api}/trees/{segment}?{query}")).body(body.clone()),
+            fixture.request(Method::GET, &format!("/api/hello/{segment}")),
+            json(Method::POST, "/api/greet"),
+            json(Method::POST, "/api/echo"),
+            fixture.request(Method::PATCH, &format!("/api/trees/{segment}?{query}")).body(body.clone()),
         ];
         for request in requests {
             let response = request.send().await.expect("the server answers");
@@ -170,6 +167,6 @@ async fn random_paths_queries_and_bodies_on_rest_routes_get_an_error() {
             }
         }
     }
-    let hello = fixture.http.get(format!("{api}/hello/ann")).send().await.expect("still serving");
+    let hello = fixture.request(Method::GET, "/api/hello/ann").send().await.expect("still serving");
     assert_eq!(hello.status(), StatusCode::OK);
 }
