@@ -16,7 +16,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stack {
     CourierMsgpack,
+    CourierProtobuf,
     CourierJson,
+    CourierRest,
     HyperMsgpack,
     Axum,
     Floor,
@@ -24,14 +26,23 @@ pub(crate) enum Stack {
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 5] =
-        [Self::CourierMsgpack, Self::CourierJson, Self::HyperMsgpack, Self::Axum, Self::Floor];
+    pub(crate) const ALL: [Stack; 7] = [
+        Self::CourierMsgpack,
+        Self::CourierProtobuf,
+        Self::CourierJson,
+        Self::CourierRest,
+        Self::HyperMsgpack,
+        Self::Axum,
+        Self::Floor,
+    ];
 
     /// The name `--only` takes.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier-msgpack",
+            Self::CourierProtobuf => "courier-protobuf",
             Self::CourierJson => "courier-json",
+            Self::CourierRest => "courier-rest",
             Self::HyperMsgpack => "hyper-msgpack",
             Self::Axum => "axum",
             Self::Floor => "floor",
@@ -46,7 +57,9 @@ impl Stack {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier dispatch-msgpack",
+            Self::CourierProtobuf => "courier dispatch-protobuf",
             Self::CourierJson => "courier dispatch-json",
+            Self::CourierRest => "courier rest (JSON)",
             Self::HyperMsgpack => "hyper + rmp-serde, by hand",
             Self::Axum => "axum + reqwest, JSON",
             Self::Floor => "floor: hyper, raw bytes",
@@ -55,7 +68,7 @@ impl Stack {
 
     pub(crate) fn server(self) -> ServerKind {
         match self {
-            Self::CourierMsgpack | Self::CourierJson => ServerKind::Courier,
+            Self::CourierMsgpack | Self::CourierProtobuf | Self::CourierJson | Self::CourierRest => ServerKind::Courier,
             Self::Axum => ServerKind::Axum,
             Self::HyperMsgpack => ServerKind::HyperMsgpack,
             Self::Floor => ServerKind::Hyper,
@@ -89,7 +102,9 @@ impl Client {
         };
         match stack {
             Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack),
+            Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf),
             Stack::CourierJson => courier(ChannelKind::DispatchJson),
+            Stack::CourierRest => courier(ChannelKind::Rest),
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }

@@ -10,7 +10,8 @@
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-json,hyper-msgpack,axum,floor` to pick stacks.
+//! `--only courier-msgpack,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,floor`
+//! to pick stacks.
 
 mod clients;
 mod measure;
@@ -28,7 +29,7 @@ const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
        roundtrip serve courier|axum|hyper|hyper-msgpack
 
-stacks: courier-msgpack, courier-json, hyper-msgpack, axum, floor";
+stacks: courier-msgpack, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, floor";
 
 fn main() -> ExitCode {
     cli::main("roundtrip", USAGE, parse, |command| match command {
