@@ -1,7 +1,11 @@
 //! The stacks compared, and the client side of each: one call, its reply checked, so
 //! that a stack that answers wrongly fails the run instead of looking fast.
 
-use crate::{servers::ServerKind, Error};
+use crate::{
+    servers::ServerKind,
+    tarpc_echo::{self, EchoClient},
+    Error,
+};
 use bytes::Bytes;
 use courier::{ChannelKind, Component, LocalRegistry, ServiceManager};
 use courier_examples::{Greeter, GreeterComponent, Node};
@@ -21,18 +25,20 @@ pub(crate) enum Stack {
     CourierRest,
     HyperMsgpack,
     Axum,
+    Tarpc,
     Floor,
 }
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 7] = [
+    pub(crate) const ALL: [Stack; 8] = [
         Self::CourierMsgpack,
         Self::CourierProtobuf,
         Self::CourierJson,
         Self::CourierRest,
         Self::HyperMsgpack,
         Self::Axum,
+        Self::Tarpc,
         Self::Floor,
     ];
 
@@ -45,6 +51,7 @@ impl Stack {
             Self::CourierRest => "courier-rest",
             Self::HyperMsgpack => "hyper-msgpack",
             Self::Axum => "axum",
+            Self::Tarpc => "tarpc",
             Self::Floor => "floor",
         }
     }
@@ -62,6 +69,7 @@ impl Stack {
             Self::CourierRest => "courier rest (JSON)",
             Self::HyperMsgpack => "hyper + rmp-serde, by hand",
             Self::Axum => "axum + reqwest, JSON",
+            Self::Tarpc => "tarpc, bincode over TCP",
             Self::Floor => "floor: hyper, raw bytes",
         }
     }
@@ -70,6 +78,7 @@ impl Stack {
         match self {
             Self::CourierMsgpack | Self::CourierProtobuf | Self::CourierJson | Self::CourierRest => ServerKind::Courier,
             Self::Axum => ServerKind::Axum,
+            Self::Tarpc => ServerKind::Tarpc,
             Self::HyperMsgpack => ServerKind::HyperMsgpack,
             Self::Floor => ServerKind::Hyper,
         }
@@ -81,13 +90,14 @@ impl Stack {
 pub(crate) enum Client {
     Courier { greeter: Arc<dyn Greeter>, tree: Node },
     Axum { http: reqwest::Client, url: String, tree: Node },
+    Tarpc { client: EchoClient, tree: Node },
     HyperMsgpack { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, tree: Node },
     Floor { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, body: Bytes },
 }
 
 impl Client {
     /// A client of `stack` for the server at `url`, sending `tree`.
-    pub(crate) fn new(stack: Stack, url: &str, tree: &Node) -> Result<Self, Error> {
+    pub(crate) async fn new(stack: Stack, url: &str, tree: &Node) -> Result<Self, Error> {
         let courier = |channel| -> Result<Self, Error> {
             let registry = LocalRegistry::new();
             registry.add_peer(GreeterComponent.descriptor().name, url);
@@ -108,6 +118,10 @@ impl Client {
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }
+            Stack::Tarpc => {
+                let address = url.strip_prefix("tcp://").ok_or_else(|| format!("not a tcp:// address: {url}"))?;
+                Ok(Self::Tarpc { client: tarpc_echo::connect(address).await?, tree: tree.clone() })
+            }
             Stack::HyperMsgpack => Ok(Self::HyperMsgpack { http: hyper(), uri: url.parse()?, tree: tree.clone() }),
             Stack::Floor => Ok(Self::Floor { http: hyper(), uri: url.parse()?, body: rmp_serde::to_vec(tree)?.into() }),
         }
@@ -120,6 +134,7 @@ impl Client {
                 let reply = greeter.echo(tree.clone()).await?;
                 same_tree(&reply, tree)
             }
+            Self::Tarpc { client, tree } => same_tree(&tarpc_echo::echo(client, tree.clone()).await?, tree),
             Self::Axum { http, url, tree } => {
                 let reply = http.post(url).json(tree).send().await?.error_for_status()?.json::<Node>().await?;
                 same_tree(&reply, tree)

@@ -1,5 +1,5 @@
 //! `roundtrip`: request/response round trips on loopback, with server and client in
-//! separate processes, comparing courier's channels with a hand-written axum + reqwest
+//! separate processes, comparing courier's channels with tarpc (the peer framework), a hand-written axum + reqwest
 //! JSON service, a hand-written hyper + MessagePack echo (the least a MessagePack
 //! service costs), and a raw hyper echo that marks the floor any HTTP/1 stack pays.
 //!
@@ -10,13 +10,14 @@
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,floor`
+//! `--only courier-msgpack,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
 //! to pick stacks.
 
 mod clients;
 mod measure;
 mod servers;
 mod table;
+mod tarpc_echo;
 
 use clients::{Client, Stack};
 use courier_benches::{cli, processes::Servers, rounds::turns, with_causes, Error};
@@ -27,9 +28,9 @@ use std::{process::ExitCode, sync::Arc, time::Duration};
 
 const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
-       roundtrip serve courier|axum|hyper|hyper-msgpack
+       roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc
 
-stacks: courier-msgpack, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, floor";
+stacks: courier-msgpack, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, tarpc, floor";
 
 fn main() -> ExitCode {
     cli::main("roundtrip", USAGE, parse, |command| match command {
@@ -140,12 +141,10 @@ fn drive(options: &Options) -> Result<(), Error> {
 /// Runs every stack once per round, starting each round one stack later, so drift in
 /// the machine's speed spreads over all stacks instead of favouring whichever runs first.
 async fn rounds(options: &Options, urls: &[String], tree: &Node) -> Result<Vec<Vec<Sample>>, Error> {
-    let clients = options
-        .stacks
-        .iter()
-        .zip(urls)
-        .map(|(&stack, url)| Client::new(stack, url, tree).map(Arc::new))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut clients = Vec::with_capacity(options.stacks.len());
+    for (&stack, url) in options.stacks.iter().zip(urls) {
+        clients.push(Arc::new(Client::new(stack, url, tree).await?));
+    }
     let mut samples = vec![Vec::with_capacity(options.rounds); clients.len()];
     for (round, index) in turns(options.rounds, clients.len()) {
         let stack = options.stacks[index];

@@ -1,7 +1,8 @@
-//! The server processes: `roundtrip serve courier|axum|hyper|hyper-msgpack`.
+//! The server processes: `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`.
 //!
-//! Each binds 127.0.0.1:0, prints `listening on http://127.0.0.1:PORT` once it takes
-//! requests, and serves until killed or until its stdin closes.
+//! Each binds 127.0.0.1:0, prints `listening on http://127.0.0.1:PORT` (tarpc:
+//! `tcp://127.0.0.1:PORT`) once it takes requests, and serves until killed or until its
+//! stdin closes.
 
 use crate::Error;
 use axum::{routing::post, serve::ListenerExt, Json, Router};
@@ -30,6 +31,8 @@ pub(crate) enum ServerKind {
     /// Raw hyper, decoding every body as a MessagePack tree and answering with it
     /// encoded again: the least any MessagePack service does.
     HyperMsgpack,
+    /// tarpc's echo service, over TCP with bincode.
+    Tarpc,
 }
 
 impl ServerKind {
@@ -39,11 +42,14 @@ impl ServerKind {
             Self::Axum => "axum",
             Self::Hyper => "hyper",
             Self::HyperMsgpack => "hyper-msgpack",
+            Self::Tarpc => "tarpc",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [Self::Courier, Self::Axum, Self::Hyper, Self::HyperMsgpack].into_iter().find(|kind| kind.name() == name)
+        [Self::Courier, Self::Axum, Self::Hyper, Self::HyperMsgpack, Self::Tarpc]
+            .into_iter()
+            .find(|kind| kind.name() == name)
     }
 
     /// The command that runs this server: this executable, as `roundtrip serve <kind>`,
@@ -65,6 +71,7 @@ pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
             ServerKind::Axum => axum_json().await,
             ServerKind::Hyper => hyper_floor().await,
             ServerKind::HyperMsgpack => hyper_msgpack().await,
+            ServerKind::Tarpc => tarpc().await,
         }
     })
 }
@@ -91,6 +98,12 @@ async fn courier() -> Result<(), Error> {
     announce(server.url());
     server.run_until_stopped().await?;
     Ok(())
+}
+
+async fn tarpc() -> Result<(), Error> {
+    let listener = TcpListener::bind(BIND).await.map_err(|e| format!("cannot bind {BIND}: {e}"))?;
+    announce(&format!("tcp://{}", listener.local_addr()?));
+    crate::tarpc_echo::serve(listener).await
 }
 
 async fn axum_json() -> Result<(), Error> {
