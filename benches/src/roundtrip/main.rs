@@ -1,10 +1,11 @@
 //! `roundtrip`: request/response round trips on loopback, with server and client in
-//! separate processes, comparing courier's channels with tarpc (the peer framework), a hand-written axum + reqwest
-//! JSON service, a hand-written hyper + MessagePack echo (the least a MessagePack
-//! service costs), and a raw hyper echo that marks the floor any HTTP/1 stack pays.
+//! separate processes, comparing courier's channels with tarpc (the peer framework), a
+//! hand-written axum + reqwest JSON service, a hand-written hyper + MessagePack echo (the
+//! least a MessagePack service costs), and a raw hyper echo that marks the floor any
+//! HTTP/1 stack pays.
 //!
 //! `roundtrip [flags]` is the driver: it starts one server process per stack (itself,
-//! as `roundtrip serve courier|axum|hyper|hyper-msgpack`), measures every stack in alternating
+//! as `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`), measures every stack in alternating
 //! rounds, and prints a markdown table of the medians over rounds.
 //!
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
