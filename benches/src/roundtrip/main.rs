@@ -4,9 +4,9 @@
 //! least a MessagePack service costs), and a raw hyper echo that marks the floor any
 //! HTTP/1 stack pays.
 //!
-//! `roundtrip [flags]` is the driver: it starts one server process per stack (itself,
-//! as `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`), measures every stack in alternating
-//! rounds, and prints a markdown table of the medians over rounds.
+//! `roundtrip [flags]` is the driver: it starts one server process per stack (itself, as
+//! `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`), measures every stack in
+//! alternating rounds, and prints a markdown table of the medians over rounds.
 //!
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
