@@ -15,6 +15,8 @@ mod error;
 mod health;
 mod instance;
 mod local;
+#[doc(hidden)]
+pub mod mux;
 pub mod protobuf;
 mod registry;
 pub mod rest;

@@ -1,0 +1,285 @@
+//! The frames of a multiplexed connection: HTTP requests and responses, each with an id,
+//! sent back to back over one connection that was upgraded from HTTP/1.1. Both ends
+//! answer frames exactly as they answer HTTP, so every channel, limit and check applies.
+//!
+//! A frame is a 4-byte big-endian length, then:
+//!
+//! | request | response |
+//! |---|---|
+//! | id: u64 | id: u64 |
+//! | kind 0: u8 | kind 1: u8 |
+//! | method: u8 length, bytes | status: u16 |
+//! | path and query: u16 length, bytes | |
+//! | headers: u16 count, then u16-length name and value of each | headers, the same |
+//! | body: the rest | body: the rest |
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use std::io;
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
+    sync::mpsc,
+};
+
+/// The path a client asks to upgrade.
+pub const PATH: &str = "/mux";
+
+/// The protocol named in the `Upgrade` header.
+pub const PROTOCOL: &str = "courier-mux";
+
+/// How many bytes of a frame are not its body, at most, besides its headers.
+pub const FRAME_OVERHEAD: usize = 4 + 8 + 1 + 1 + 255 + 2 + 65_535 + 2;
+
+const REQUEST: u8 = 0;
+const RESPONSE: u8 = 1;
+
+/// One request on a multiplexed connection.
+#[derive(Debug)]
+pub struct RequestFrame {
+    /// Matches the response to the request.
+    pub id: u64,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, and the query if there is one.
+    pub path: String,
+    /// The request's headers.
+    pub headers: HeaderMap,
+    /// The request's body.
+    pub body: Bytes,
+}
+
+/// One response on a multiplexed connection.
+#[derive(Debug)]
+pub struct ResponseFrame {
+    /// The id of the request answered.
+    pub id: u64,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response's headers.
+    pub headers: HeaderMap,
+    /// The response's body.
+    pub body: Bytes,
+}
+
+/// Why bytes are not a frame.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed frame: {0}")]
+pub struct FrameError(&'static str);
+
+impl RequestFrame {
+    /// Appends the frame, length first, to `out`.
+    pub fn encode(&self, out: &mut BytesMut) -> Result<(), FrameError> {
+        let start = begin(out, self.id, REQUEST);
+        put_short(out, self.method.as_str().as_bytes(), u8::MAX.into(), "method too long")?;
+        put_long(out, self.path.as_bytes(), "path too long")?;
+        put_headers(out, &self.headers)?;
+        out.put_slice(&self.body);
+        finish(out, start)
+    }
+
+    /// The frame in `bytes` (without its length).
+    pub fn decode(mut bytes: Bytes) -> Result<Self, FrameError> {
+        let id = take_head(&mut bytes, REQUEST)?;
+        let method = take_short(&mut bytes)?;
+        let method = Method::from_bytes(&method).map_err(|_| FrameError("not an HTTP method"))?;
+        let path = take_long(&mut bytes)?;
+        let path = String::from_utf8(path.to_vec()).map_err(|_| FrameError("path is not UTF-8"))?;
+        let headers = take_headers(&mut bytes)?;
+        Ok(Self { id, method, path, headers, body: bytes })
+    }
+}
+
+impl ResponseFrame {
+    /// Appends the frame, length first, to `out`.
+    pub fn encode(&self, out: &mut BytesMut) -> Result<(), FrameError> {
+        let start = begin(out, self.id, RESPONSE);
+        out.put_u16(self.status.as_u16());
+        put_headers(out, &self.headers)?;
+        out.put_slice(&self.body);
+        finish(out, start)
+    }
+
+    /// The frame in `bytes` (without its length).
+    pub fn decode(mut bytes: Bytes) -> Result<Self, FrameError> {
+        let id = take_head(&mut bytes, RESPONSE)?;
+        let status = StatusCode::from_u16(take_u16(&mut bytes)?).map_err(|_| FrameError("not an HTTP status"))?;
+        let headers = take_headers(&mut bytes)?;
+        Ok(Self { id, status, headers, body: bytes })
+    }
+}
+
+/// Writes the length placeholder, the id and the kind; returns where the frame starts.
+fn begin(out: &mut BytesMut, id: u64, kind: u8) -> usize {
+    let start = out.len();
+    out.put_u32(0);
+    out.put_u64(id);
+    out.put_u8(kind);
+    start
+}
+
+/// Fills in the length of the frame that starts at `start`.
+fn finish(out: &mut BytesMut, start: usize) -> Result<(), FrameError> {
+    let length = u32::try_from(out.len() - start - 4).map_err(|_| FrameError("frame longer than 4 GiB"))?;
+    out[start..start + 4].copy_from_slice(&length.to_be_bytes());
+    Ok(())
+}
+
+fn put_short(out: &mut BytesMut, bytes: &[u8], max: usize, error: &'static str) -> Result<(), FrameError> {
+    let length =
+        u8::try_from(bytes.len()).ok().filter(|length| usize::from(*length) <= max).ok_or(FrameError(error))?;
+    out.put_u8(length);
+    out.put_slice(bytes);
+    Ok(())
+}
+
+fn put_long(out: &mut BytesMut, bytes: &[u8], error: &'static str) -> Result<(), FrameError> {
+    out.put_u16(u16::try_from(bytes.len()).map_err(|_| FrameError(error))?);
+    out.put_slice(bytes);
+    Ok(())
+}
+
+fn put_headers(out: &mut BytesMut, headers: &HeaderMap) -> Result<(), FrameError> {
+    out.put_u16(u16::try_from(headers.len()).map_err(|_| FrameError("too many headers"))?);
+    for (name, value) in headers {
+        put_long(out, name.as_str().as_bytes(), "header name too long")?;
+        put_long(out, value.as_bytes(), "header value too long")?;
+    }
+    Ok(())
+}
+
+fn take_head(bytes: &mut Bytes, kind: u8) -> Result<u64, FrameError> {
+    if bytes.remaining() < 9 {
+        return Err(FrameError("shorter than its head"));
+    }
+    let id = bytes.get_u64();
+    match bytes.get_u8() == kind {
+        true => Ok(id),
+        false => Err(FrameError("not the kind of frame expected")),
+    }
+}
+
+fn take_u8(bytes: &mut Bytes) -> Result<u8, FrameError> {
+    bytes.try_get_u8().map_err(|_| FrameError("cut short"))
+}
+
+fn take_u16(bytes: &mut Bytes) -> Result<u16, FrameError> {
+    bytes.try_get_u16().map_err(|_| FrameError("cut short"))
+}
+
+/// Bytes after a one-byte length.
+fn take_short(bytes: &mut Bytes) -> Result<Bytes, FrameError> {
+    let length = take_u8(bytes)?;
+    take(bytes, usize::from(length))
+}
+
+/// Bytes after a two-byte length.
+fn take_long(bytes: &mut Bytes) -> Result<Bytes, FrameError> {
+    let length = take_u16(bytes)?;
+    take(bytes, usize::from(length))
+}
+
+fn take(bytes: &mut Bytes, length: usize) -> Result<Bytes, FrameError> {
+    match bytes.remaining() >= length {
+        true => Ok(bytes.split_to(length)),
+        false => Err(FrameError("cut short")),
+    }
+}
+
+fn take_headers(bytes: &mut Bytes) -> Result<HeaderMap, FrameError> {
+    let count = take_u16(bytes)?;
+    // Each header takes at least four bytes: a count past that is a lie, not a capacity.
+    let mut headers = HeaderMap::with_capacity(usize::from(count).min(bytes.remaining() / 4).min(64));
+    for _ in 0..count {
+        let name = take_long(bytes)?;
+        let value = take_long(bytes)?;
+        let name = HeaderName::from_bytes(&name).map_err(|_| FrameError("not a header name"))?;
+        let value = HeaderValue::from_maybe_shared(value).map_err(|_| FrameError("not a header value"))?;
+        headers.try_append(name, value).map_err(|_| FrameError("too many headers"))?;
+    }
+    Ok(headers)
+}
+
+/// What came off a connection.
+#[derive(Debug)]
+pub enum Frame {
+    /// A frame, without its length.
+    Whole(Bytes),
+    /// A frame larger than the limit, skipped: its id.
+    TooLarge(u64),
+    /// The peer closed the connection.
+    End,
+}
+
+/// Reads the next frame, skipping one longer than `max` bytes.
+pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> io::Result<Frame> {
+    let length = match reader.read_u32().await {
+        Ok(length) => length as usize,
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(Frame::End),
+        Err(error) => return Err(error),
+    };
+    if length > max {
+        let id = reader.read_u64().await?;
+        let rest = u64::try_from(length.saturating_sub(8)).unwrap_or(u64::MAX);
+        tokio::io::copy(&mut reader.take(rest), &mut tokio::io::sink()).await?;
+        return Ok(Frame::TooLarge(id));
+    }
+    let mut frame = BytesMut::zeroed(length);
+    reader.read_exact(&mut frame).await?;
+    Ok(Frame::Whole(frame.freeze()))
+}
+
+/// Writes frames as they come, flushing once no more are waiting.
+pub async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>) {
+    let mut writer = BufWriter::with_capacity(64 * 1024, write);
+    while let Some(frame) = outgoing.recv().await {
+        let mut written = writer.write_all(&frame).await;
+        while let (Ok(()), Ok(frame)) = (&written, outgoing.try_recv()) {
+            written = writer.write_all(&frame).await;
+        }
+        if written.is_err() || writer.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_garbage_is_an_error() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/msgpack"));
+        headers.append("x-many", HeaderValue::from_static("one"));
+        headers.append("x-many", HeaderValue::from_static("two"));
+        let request = RequestFrame {
+            id: 7,
+            method: Method::PATCH,
+            path: "/api/trees/7?name=x".into(),
+            headers: headers.clone(),
+            body: Bytes::from_static(b"\x91\x01"),
+        };
+        let mut out = BytesMut::new();
+        request.encode(&mut out).expect("encodes");
+        let length = u32::from_be_bytes(out[..4].try_into().expect("four bytes")) as usize;
+        assert_eq!(length, out.len() - 4);
+        let decoded = RequestFrame::decode(out.freeze().slice(4..)).expect("decodes");
+        assert_eq!((decoded.id, &decoded.method, decoded.path.as_str()), (7, &Method::PATCH, "/api/trees/7?name=x"));
+        assert_eq!((decoded.headers, decoded.body), (headers.clone(), request.body.clone()));
+
+        let response = ResponseFrame { id: 9, status: StatusCode::CREATED, headers, body: Bytes::from_static(b"{}") };
+        let mut out = BytesMut::new();
+        response.encode(&mut out).expect("encodes");
+        let decoded = ResponseFrame::decode(out.freeze().slice(4..)).expect("decodes");
+        assert_eq!((decoded.id, decoded.status, decoded.body), (9, StatusCode::CREATED, response.body));
+
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..10_000 {
+            let mut garbage: Vec<u8> = (0..rng.usize(9..80)).map(|_| rng.u8(..)).collect();
+            garbage[8] = REQUEST;
+            let _ = RequestFrame::decode(Bytes::from(garbage.clone()));
+            garbage[8] = RESPONSE;
+            let _ = ResponseFrame::decode(Bytes::from(garbage));
+        }
+    }
+}
