@@ -8,7 +8,7 @@ use crate::{
     observe::{Endpoints, ObserveLayer},
     openapi::{self, OPENAPI_PATH},
     rest::RestRoutes,
-    serve::Serving,
+    serve::{Limits, Serving},
     server::{Running, Server},
     ServerError,
 };
@@ -368,7 +368,8 @@ impl ServerBuilder {
         );
         server.gate = gate;
         server.start_components().await?;
-        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), self.max_header_bytes));
+        let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
+        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits));
         server.bound.iter().for_each(publish_local);
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");

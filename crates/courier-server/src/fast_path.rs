@@ -8,8 +8,9 @@
 //! layer, every request goes through the router, so the layer sees calls too; so do
 //! the calls to a component wrapped in a layer of its own.
 
-use crate::invoke::DispatchTable;
+use crate::{invoke::DispatchTable, mux::Hub};
 use axum::{body::Body, extract::Request, response::Response, Router};
+use futures_util::future::{ready, Either, Ready};
 use hyper::body::Incoming;
 use std::{convert::Infallible, sync::Arc};
 use tower::{
@@ -26,27 +27,58 @@ pub(crate) struct Host {
     /// `None` when every request must go through the router.
     direct: Option<(Arc<DispatchTable>, Dispatcher)>,
     router: Router,
+    /// Where upgraded, multiplexed connections are served.
+    hub: Option<Arc<Hub>>,
 }
 
 impl Host {
     /// Serves calls to `table`'s endpoints with `dispatcher`, when given, and everything
     /// else with `router`.
     pub(crate) fn new(direct: Option<(Arc<DispatchTable>, Dispatcher)>, router: Router) -> Self {
-        Self { direct, router }
+        Self { direct, router, hub: None }
+    }
+
+    /// Takes requests to upgrade to multiplexed connections, and serves those in `hub`.
+    pub(crate) fn with_hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
+    /// Answers one request, as it came over HTTP or in a frame.
+    pub(crate) async fn serve(&self, request: Request) -> Response {
+        let answered = match &self.direct {
+            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
+                dispatcher.clone().oneshot(request).await
+            }
+            _ => self.router.clone().oneshot(request).await,
+        };
+        match answered {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 }
+
+type Answer = Either<
+    Either<Oneshot<Dispatcher, Request>, Oneshot<Router, http::Request<Incoming>>>,
+    Ready<Result<Response, Infallible>>,
+>;
 
 impl hyper::service::Service<http::Request<Incoming>> for Host {
     type Response = Response;
     type Error = Infallible;
-    type Future = futures_util::future::Either<Oneshot<Dispatcher, Request>, Oneshot<Router, http::Request<Incoming>>>;
+    type Future = Answer;
 
-    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
-        match &self.direct {
-            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
-                futures_util::future::Either::Left(dispatcher.clone().oneshot(request.map(Body::new)))
-            }
-            _ => futures_util::future::Either::Right(self.router.clone().oneshot(request)),
+    fn call(&self, mut request: http::Request<Incoming>) -> Self::Future {
+        if let Some(hub) = self.hub.as_ref().filter(|_| Hub::wants(&request)) {
+            let upgrade = hyper::upgrade::on(&mut request);
+            return Either::Right(ready(Ok(hub.accept(upgrade, self.clone()))));
         }
+        Either::Left(match &self.direct {
+            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
+                Either::Left(dispatcher.clone().oneshot(request.map(Body::new)))
+            }
+            _ => Either::Right(self.router.clone().oneshot(request)),
+        })
     }
 }

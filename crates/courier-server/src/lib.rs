@@ -12,6 +12,7 @@ mod health;
 mod invoke;
 mod layer;
 mod metrics;
+mod mux;
 mod observe;
 mod openapi;
 mod rest;

@@ -1,0 +1,194 @@
+//! The server end of multiplexed connections: a client upgrades an HTTP/1.1 connection
+//! with `GET /mux` and `Upgrade: courier-mux`, then sends request frames back to back.
+//! Each runs as a task of its own through the same service as an HTTP request — fast
+//! path, router, limits, authentication, tracing and metrics alike — and its response
+//! goes back as a frame as soon as it is ready; responses are written in batches.
+
+use crate::{fast_path::Host, invoke::error_response};
+use axum::{body::Body, response::Response};
+use bytes::{Bytes, BytesMut};
+use courier_core::{
+    mux::{read_frame, write_frames, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
+    ErrorCode, Format, ServiceError,
+};
+use http::{header, HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use std::sync::{Arc, Mutex};
+use tokio::{
+    io::BufReader,
+    sync::{mpsc, watch},
+    task::JoinSet,
+};
+
+/// The multiplexed connections of one server.
+pub(crate) struct Hub {
+    connections: Mutex<JoinSet<()>>,
+    /// How many connections are open.
+    open: watch::Sender<usize>,
+    /// Turns true when the server drains: connections stop reading new frames.
+    draining: watch::Receiver<bool>,
+    /// The largest frame read; a larger request gets 413.
+    max_frame_bytes: usize,
+}
+
+impl Hub {
+    pub(crate) fn new(draining: watch::Receiver<bool>, max_body_bytes: usize, max_header_bytes: usize) -> Arc<Self> {
+        let max_frame_bytes = max_body_bytes.saturating_add(max_header_bytes).saturating_add(FRAME_OVERHEAD);
+        Arc::new(Self { connections: Mutex::default(), open: watch::Sender::new(0), draining, max_frame_bytes })
+    }
+
+    /// Whether `request` asks to upgrade to a multiplexed connection.
+    pub(crate) fn wants(request: &http::Request<hyper::body::Incoming>) -> bool {
+        request.uri().path() == courier_core::mux::PATH
+            && request.headers().get(header::UPGRADE).is_some_and(|protocol| protocol == PROTOCOL)
+    }
+
+    /// Answers the upgrade request with 101, and serves the connection once upgraded.
+    pub(crate) fn accept(self: &Arc<Self>, upgrade: OnUpgrade, host: Host) -> Response {
+        let hub = Arc::clone(self);
+        if let Ok(mut connections) = self.connections.lock() {
+            while connections.try_join_next().is_some() {}
+            let open = Open::count(&self.open);
+            connections.spawn(async move {
+                let _open = open;
+                match upgrade.await {
+                    Ok(upgraded) => hub.serve(upgraded, host).await,
+                    Err(error) => tracing::debug!(%error, "a multiplexed connection failed to upgrade"),
+                }
+            });
+        }
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        response.headers_mut().insert(header::UPGRADE, HeaderValue::from_static(PROTOCOL));
+        response
+    }
+
+    /// Waits until every connection has ended.
+    pub(crate) async fn closed(&self) {
+        let mut open = self.open.subscribe();
+        let _ = open.wait_for(|open| *open == 0).await;
+    }
+
+    /// Ends every connection now, and the calls they run with them.
+    pub(crate) fn cut_off(&self) {
+        if let Ok(mut connections) = self.connections.lock() {
+            connections.abort_all();
+        }
+    }
+
+    async fn serve(&self, upgraded: Upgraded, host: Host) {
+        let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+        let (replies, outgoing) = mpsc::unbounded_channel();
+        let mut writer = tokio::spawn(write_frames(write, outgoing));
+        let mut reader = BufReader::with_capacity(64 * 1024, read);
+        let mut calls = JoinSet::new();
+        let mut draining = self.draining.clone();
+        loop {
+            tokio::select! {
+                biased;
+                Some(_) = calls.join_next(), if !calls.is_empty() => {}
+                () = drained(&mut draining) => break,
+                frame = read_frame(&mut reader, self.max_frame_bytes) => match frame {
+                    Ok(Frame::Whole(bytes)) => match RequestFrame::decode(bytes) {
+                        Ok(request) => {
+                            let (host, replies) = (host.clone(), replies.clone());
+                            calls.spawn(async move {
+                                let _ = replies.send(answer(host, request).await);
+                            });
+                        }
+                        Err(error) => {
+                            tracing::debug!(%error, "closing a multiplexed connection");
+                            break;
+                        }
+                    },
+                    Ok(Frame::TooLarge(id)) => {
+                        let _ = replies.send(too_large(id, self.max_frame_bytes));
+                    }
+                    Ok(Frame::End) => break,
+                    Err(error) => {
+                        tracing::debug!(%error, "a multiplexed connection failed");
+                        break;
+                    }
+                },
+            }
+        }
+        // Calls taken finish and are answered; then the connection closes.
+        while calls.join_next().await.is_some() {}
+        drop(replies);
+        if (&mut writer).await.is_err() {
+            writer.abort();
+        }
+    }
+}
+
+/// Counts a connection open until dropped, aborted or not.
+struct Open(watch::Sender<usize>);
+
+impl Open {
+    fn count(open: &watch::Sender<usize>) -> Self {
+        open.send_modify(|open| *open += 1);
+        Self(open.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.send_modify(|open| *open = open.saturating_sub(1));
+    }
+}
+
+/// Returns once the server drains.
+async fn drained(draining: &mut watch::Receiver<bool>) {
+    let _ = draining.wait_for(|draining| *draining).await;
+}
+
+/// Serves one request frame as an HTTP request, and encodes the response as a frame.
+async fn answer(host: Host, frame: RequestFrame) -> Bytes {
+    let mut request = Request::new(Body::from(frame.body));
+    *request.method_mut() = frame.method;
+    *request.headers_mut() = frame.headers;
+    let response = match frame.path.parse() {
+        Ok(uri) => {
+            *request.uri_mut() = uri;
+            host.serve(request).await
+        }
+        Err(_) => error_response(Format::Json, &ServiceError::bad_request(format!("`{}` is not a path", frame.path))),
+    };
+    let (parts, body) = response.into_parts();
+    let body = match body.collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(error) => {
+            tracing::warn!(%error, "a response body failed");
+            Bytes::new()
+        }
+    };
+    encode(ResponseFrame { id: frame.id, status: parts.status, headers: parts.headers, body })
+}
+
+/// The answer to a request frame larger than the server reads.
+fn too_large(id: u64, max: usize) -> Bytes {
+    let error = ServiceError::new(ErrorCode::PayloadTooLarge, format!("request frame exceeds {max} bytes"));
+    let mut headers = http::HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(Format::Json.content_type()));
+    let body = Bytes::from(Format::Json.encode_error(&error));
+    encode(ResponseFrame { id, status: StatusCode::PAYLOAD_TOO_LARGE, headers, body })
+}
+
+fn encode(frame: ResponseFrame) -> Bytes {
+    let mut out = BytesMut::with_capacity(frame.body.len() + 256);
+    if let Err(error) = frame.encode(&mut out) {
+        tracing::warn!(%error, "a response does not fit in a frame");
+        out.clear();
+        let empty = ResponseFrame {
+            id: frame.id,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+        };
+        let _ = empty.encode(&mut out);
+    }
+    out.freeze()
+}
