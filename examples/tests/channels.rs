@@ -16,11 +16,15 @@ async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
     let registry = LocalRegistry::new();
     let mut server =
         Server::builder().registry(registry.clone()).component(GreeterComponent).start().await.expect("server starts");
-    let services = ServiceManager::new(registry);
+    let multiplexed = courier::HttpClient::builder().multiplex(true).build();
+    let managers = [
+        ServiceManager::new(registry.clone()),
+        ServiceManager::builder().registry(registry).http_client(multiplexed).build(),
+    ];
     let tree = Node::tree(2, 3);
     assert_eq!(tree.count(), 13);
 
-    for channel in CHANNELS {
+    for (channel, services) in CHANNELS.into_iter().flat_map(|channel| managers.iter().map(move |m| (channel, m))) {
         let greeter = services.proxy::<dyn Greeter>().channel(channel).build().expect("proxy");
         assert_eq!(greeter.echo(tree.clone()).await.expect("echo"), tree, "{channel}");
         let sample = Sample::full();

@@ -7,7 +7,7 @@ use crate::{
     Error,
 };
 use bytes::Bytes;
-use courier::{ChannelKind, Component, LocalRegistry, ServiceManager};
+use courier::{ChannelKind, Component, HttpClient, LocalRegistry, ServiceManager};
 use courier_examples::{Greeter, GreeterComponent, Node};
 use http_body_util::{BodyExt, Full};
 use hyper::{header::CONTENT_TYPE, Request, Uri};
@@ -20,6 +20,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stack {
     CourierMsgpack,
+    CourierMultiplexed,
     CourierProtobuf,
     CourierJson,
     CourierRest,
@@ -31,8 +32,9 @@ pub(crate) enum Stack {
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 8] = [
+    pub(crate) const ALL: [Stack; 9] = [
         Self::CourierMsgpack,
+        Self::CourierMultiplexed,
         Self::CourierProtobuf,
         Self::CourierJson,
         Self::CourierRest,
@@ -46,6 +48,7 @@ impl Stack {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier-msgpack",
+            Self::CourierMultiplexed => "courier-mux",
             Self::CourierProtobuf => "courier-protobuf",
             Self::CourierJson => "courier-json",
             Self::CourierRest => "courier-rest",
@@ -64,6 +67,7 @@ impl Stack {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier dispatch-msgpack",
+            Self::CourierMultiplexed => "courier dispatch-msgpack, multiplexed",
             Self::CourierProtobuf => "courier dispatch-protobuf",
             Self::CourierJson => "courier dispatch-json",
             Self::CourierRest => "courier rest (JSON)",
@@ -76,7 +80,11 @@ impl Stack {
 
     pub(crate) fn server(self) -> ServerKind {
         match self {
-            Self::CourierMsgpack | Self::CourierProtobuf | Self::CourierJson | Self::CourierRest => ServerKind::Courier,
+            Self::CourierMsgpack
+            | Self::CourierMultiplexed
+            | Self::CourierProtobuf
+            | Self::CourierJson
+            | Self::CourierRest => ServerKind::Courier,
             Self::Axum => ServerKind::Axum,
             Self::Tarpc => ServerKind::Tarpc,
             Self::HyperMsgpack => ServerKind::HyperMsgpack,
@@ -98,10 +106,11 @@ pub(crate) enum Client {
 impl Client {
     /// A client of `stack` for the server at `url`, sending `tree`.
     pub(crate) async fn new(stack: Stack, url: &str, tree: &Node) -> Result<Self, Error> {
-        let courier = |channel| -> Result<Self, Error> {
+        let courier = |channel, multiplex| -> Result<Self, Error> {
             let registry = LocalRegistry::new();
             registry.add_peer(GreeterComponent.descriptor().name, url);
-            let services = ServiceManager::new(registry);
+            let client = HttpClient::builder().multiplex(multiplex).build();
+            let services = ServiceManager::builder().registry(registry).http_client(client).build();
             let greeter = services.proxy::<dyn Greeter>().channel(channel).build()?;
             Ok(Self::Courier { greeter, tree: tree.clone() })
         };
@@ -111,10 +120,11 @@ impl Client {
             legacy::Client::builder(TokioExecutor::new()).build(connector)
         };
         match stack {
-            Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack),
-            Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf),
-            Stack::CourierJson => courier(ChannelKind::DispatchJson),
-            Stack::CourierRest => courier(ChannelKind::Rest),
+            Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack, false),
+            Stack::CourierMultiplexed => courier(ChannelKind::DispatchMsgpack, true),
+            Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf, false),
+            Stack::CourierJson => courier(ChannelKind::DispatchJson, false),
+            Stack::CourierRest => courier(ChannelKind::Rest, false),
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }

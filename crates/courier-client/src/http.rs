@@ -4,6 +4,7 @@
 //! reqwest parsed every call's URL (with IDNA host processing) and ran its redirect and
 //! retry layers: about a third of the client's instructions on a small call.
 
+use crate::mux::Connections;
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
@@ -12,7 +13,7 @@ use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
-use std::{error::Error as StdError, fmt, io, sync::Arc, time::Duration};
+use std::{error::Error as StdError, fmt, future::Future, io, sync::Arc, time::Duration};
 
 type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 
@@ -46,6 +47,7 @@ const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Clone)]
 enum Transport {
     Hyper(Arc<legacy::Client<HttpConnector, Body>>),
+    Multiplexed(Arc<Connections>),
     Reqwest(reqwest::Client),
 }
 
@@ -54,6 +56,7 @@ impl fmt::Debug for HttpClient {
         let mut debug = f.debug_struct("HttpClient");
         match &self.transport {
             Transport::Hyper(_) => debug.field("transport", &"hyper"),
+            Transport::Multiplexed(_) => debug.field("transport", &"multiplexed"),
             Transport::Reqwest(client) => debug.field("transport", client),
         };
         debug.field("max_reply_bytes", &self.max_reply_bytes).finish()
@@ -82,6 +85,7 @@ pub(crate) struct Exchange {
 }
 
 /// Why a request got no reply.
+#[derive(Debug)]
 pub(crate) enum Failure {
     /// The connection could not be made: the request never left.
     NotSent(ServiceError),
@@ -125,14 +129,10 @@ impl HttpClient {
                 *request.method_mut() = method;
                 *request.uri_mut() = uri;
                 *request.headers_mut() = headers;
-                let exchange = hyper_send(client, request, &url, self.max_reply_bytes);
-                match timeout {
-                    None => exchange.await,
-                    Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
-                        let message = format!("call to {url} timed out after {limit:?}");
-                        Err(Failure::Lost(ServiceError::new(ErrorCode::Timeout, message)))
-                    }),
-                }
+                within(timeout, &url, hyper_send(client, request, &url, self.max_reply_bytes)).await
+            }
+            Transport::Multiplexed(connections) => {
+                within(timeout, &url, connections.send(method, &url, headers, body)).await
             }
             Transport::Reqwest(client) => {
                 let mut request = client.request(method, &url).headers(headers);
@@ -145,6 +145,21 @@ impl HttpClient {
                 reqwest_send(request, &url, self.max_reply_bytes).await
             }
         }
+    }
+}
+
+/// An exchange that fails as lost once `timeout` passes.
+async fn within(
+    timeout: Option<Duration>,
+    url: &str,
+    exchange: impl Future<Output = Result<Exchange, Failure>>,
+) -> Result<Exchange, Failure> {
+    match timeout {
+        None => exchange.await,
+        Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
+            let message = format!("call to {url} timed out after {limit:?}");
+            Err(Failure::Lost(ServiceError::new(ErrorCode::Timeout, message)))
+        }),
     }
 }
 
@@ -237,6 +252,7 @@ pub struct HttpClientBuilder {
     pool_idle_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
     max_reply_bytes: usize,
+    multiplex: bool,
 }
 
 impl Default for HttpClientBuilder {
@@ -246,6 +262,7 @@ impl Default for HttpClientBuilder {
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
             max_reply_bytes: MAX_REPLY_BYTES,
+            multiplex: false,
         }
     }
 }
@@ -279,8 +296,25 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Sends every call to an instance over one connection, as frames, instead of one
+    /// HTTP/1.1 request per connection: many calls in flight share the connection and
+    /// its system calls. Servers take both; the connection is made (upgraded from
+    /// HTTP/1.1) on the first call to an instance, and again after it closes. Pool
+    /// settings do not apply. Default: off.
+    pub fn multiplex(mut self, multiplex: bool) -> Self {
+        self.multiplex = multiplex;
+        self
+    }
+
     /// The client.
     pub fn build(self) -> HttpClient {
+        if self.multiplex {
+            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes);
+            return HttpClient {
+                transport: Transport::Multiplexed(Arc::new(connections)),
+                max_reply_bytes: self.max_reply_bytes,
+            };
+        }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(self.connect_timeout);

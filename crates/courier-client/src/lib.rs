@@ -9,6 +9,7 @@ mod call;
 mod channel;
 mod http;
 mod manager;
+mod mux;
 mod observed;
 mod response;
 mod sender;

@@ -1,0 +1,207 @@
+//! The client end of multiplexed connections: one connection per instance, upgraded from
+//! HTTP/1.1, over which every call to that instance travels as a frame; replies come back
+//! in any order and find their call by id. Frames waiting to go out are written together.
+
+use crate::http::{Exchange, Failure};
+use bytes::{Bytes, BytesMut};
+use courier_core::{
+    mux::{read_frame, write_frames, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
+    ErrorCode, ServiceError,
+};
+use http::{HeaderMap, Method};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+/// The largest response head read while upgrading.
+const MAX_UPGRADE_HEAD: usize = 16 * 1024;
+
+/// One connection per instance, made on first use and again once it closes.
+#[derive(Debug)]
+pub(crate) struct Connections {
+    open: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
+    connect_timeout: Option<Duration>,
+    max_reply_bytes: usize,
+}
+
+/// Where a reply goes: the call waiting for it.
+type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseFrame, Failure>>>>>;
+
+#[derive(Debug)]
+struct Connection {
+    outgoing: mpsc::UnboundedSender<Bytes>,
+    waiting: Waiting,
+    /// Set once the connection stops reading: no reply will come any more.
+    closed: Arc<AtomicBool>,
+    next_id: AtomicU64,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.writer.abort();
+    }
+}
+
+impl Connections {
+    pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize) -> Self {
+        Self { open: tokio::sync::Mutex::default(), connect_timeout, max_reply_bytes }
+    }
+
+    /// Sends a request to `url` over the connection to its instance, and waits for the
+    /// reply.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Exchange, Failure> {
+        let not_sent = |message: String| Failure::NotSent(ServiceError::new(ErrorCode::Unavailable, message));
+        let rest = url.strip_prefix("http://").ok_or_else(|| not_sent(format!("cannot multiplex calls to {url}")))?;
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |slash| rest.split_at(slash));
+        let connection =
+            self.connection(authority).await.map_err(|error| not_sent(format!("call to {url} failed: {error}")))?;
+        let id = connection.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = RequestFrame { id, method, path: path.to_owned(), headers, body: body.unwrap_or_default() };
+        let mut encoded = BytesMut::with_capacity(frame.body.len() + 256);
+        frame.encode(&mut encoded).map_err(|error| Failure::NotSent(ServiceError::bad_request(error.to_string())))?;
+        let (reply, replied) = oneshot::channel();
+        let _waiting = Waiter::register(&connection.waiting, id, reply);
+        if connection.closed.load(Ordering::Acquire) || connection.outgoing.send(encoded.freeze()).is_err() {
+            return Err(not_sent(format!("the connection to {authority} closed before the call went out")));
+        }
+        let lost = || {
+            Failure::Lost(ServiceError::new(
+                ErrorCode::Transport,
+                format!("the connection to {authority} closed mid-call"),
+            ))
+        };
+        let frame = replied.await.map_err(|_| lost())??;
+        Ok(Exchange { status: frame.status, headers: frame.headers, body: frame.body })
+    }
+
+    /// The open connection to `authority`, made now if there is none.
+    async fn connection(&self, authority: &str) -> std::io::Result<Arc<Connection>> {
+        let mut open = self.open.lock().await;
+        if let Some(connection) = open.get(authority).filter(|connection| !connection.closed.load(Ordering::Acquire)) {
+            return Ok(Arc::clone(connection));
+        }
+        let connect = connect(authority, self.max_reply_bytes);
+        let connection = match self.connect_timeout {
+            Some(limit) => tokio::time::timeout(limit, connect)
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??,
+            None => connect.await?,
+        };
+        let connection = Arc::new(connection);
+        open.insert(authority.to_owned(), Arc::clone(&connection));
+        Ok(connection)
+    }
+}
+
+/// Opens a connection to `authority` and upgrades it.
+async fn connect(authority: &str, max_reply_bytes: usize) -> std::io::Result<Connection> {
+    let refused = |message: String| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, message);
+    let mut stream = TcpStream::connect(authority).await?;
+    stream.set_nodelay(true)?;
+    let upgrade =
+        format!("GET {PATH} HTTP/1.1\r\nhost: {authority}\r\nconnection: upgrade\r\nupgrade: {PROTOCOL}\r\n\r\n");
+    stream.write_all(upgrade.as_bytes()).await?;
+    let mut head = Vec::with_capacity(256);
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_UPGRADE_HEAD {
+            return Err(refused(format!("{authority} answered the upgrade with an endless head")));
+        }
+        head.push(stream.read_u8().await?);
+    }
+    if !head.starts_with(b"HTTP/1.1 101") {
+        let status = String::from_utf8_lossy(head.split(|byte| *byte == b'\r').next().unwrap_or_default()).into_owned();
+        return Err(refused(format!("{authority} does not multiplex: it answered `{status}`")));
+    }
+    let (read, write) = stream.into_split();
+    let (outgoing, frames) = mpsc::unbounded_channel();
+    let (waiting, closed) = (Waiting::default(), Arc::new(AtomicBool::new(false)));
+    let replies = read_replies(
+        BufReader::with_capacity(64 * 1024, read),
+        Arc::clone(&waiting),
+        Arc::clone(&closed),
+        max_reply_bytes,
+    );
+    let (reader, writer) = (tokio::spawn(replies), tokio::spawn(write_frames(write, frames)));
+    Ok(Connection { outgoing, waiting, closed, next_id: AtomicU64::new(0), reader, writer })
+}
+
+/// Hands every reply to its call; when the connection ends, the calls still waiting get
+/// nothing, and fail as lost.
+async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
+    mut reader: R,
+    waiting: Waiting,
+    closed: Arc<AtomicBool>,
+    max_reply_bytes: usize,
+) {
+    let max = max_reply_bytes.saturating_add(FRAME_OVERHEAD);
+    loop {
+        let (id, reply) = match read_frame(&mut reader, max).await {
+            Ok(Frame::Whole(bytes)) => match ResponseFrame::decode(bytes) {
+                Ok(frame) => (frame.id, Ok(frame)),
+                Err(error) => {
+                    tracing::debug!(%error, "closing a multiplexed connection");
+                    break;
+                }
+            },
+            Ok(Frame::TooLarge(id)) => (
+                id,
+                Err(Failure::Unusable(ServiceError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the reply is larger than {max_reply_bytes} bytes, the most this client reads"),
+                ))),
+            ),
+            Ok(Frame::End) | Err(_) => break,
+        };
+        let waiter = waiting.lock().ok().and_then(|mut waiting| waiting.remove(&id));
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(reply);
+        }
+    }
+    closed.store(true, Ordering::Release);
+    if let Ok(mut waiting) = waiting.lock() {
+        waiting.clear();
+    }
+}
+
+/// A call waiting for its reply; it stops waiting when dropped, answered or not.
+struct Waiter<'a> {
+    waiting: &'a Waiting,
+    id: u64,
+}
+
+impl<'a> Waiter<'a> {
+    fn register(waiting: &'a Waiting, id: u64, reply: oneshot::Sender<Result<ResponseFrame, Failure>>) -> Self {
+        if let Ok(mut waiting) = waiting.lock() {
+            waiting.insert(id, reply);
+        }
+        Self { waiting, id }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.remove(&self.id);
+        }
+    }
+}
