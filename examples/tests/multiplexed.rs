@@ -103,3 +103,33 @@ async fn a_frame_too_large_gets_413_and_a_malformed_one_closes_only_its_connecti
     let plain = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
     assert_eq!(plain.hello("bob".into()).await.expect("hello"), "Hello, bob!");
 }
+
+#[tokio::test]
+async fn an_instance_that_never_answers_the_upgrade_holds_up_only_its_own_calls() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let silent_url = format!("http://{}", silent.local_addr().expect("address"));
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&accepted);
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let (stuck_registry, live_registry) = (LocalRegistry::new(), LocalRegistry::new());
+    stuck_registry.add_peer("greeter-component", &silent_url);
+    let _server = start(&live_registry).await;
+    let client = HttpClient::builder().multiplex(true).connect_timeout(std::time::Duration::from_secs(30)).build();
+    let manager = |registry| ServiceManager::builder().registry(registry).http_client(client.clone()).build();
+    let stuck = manager(stuck_registry).get::<dyn Greeter>().expect("proxy");
+    let live = manager(live_registry).get::<dyn Greeter>().expect("proxy");
+
+    let waiting = tokio::spawn(async move { stuck.hello("nobody".into()).await });
+    let connected = || async { accepted.load(std::sync::atomic::Ordering::SeqCst) == 1 };
+    courier_test_support::wait_until(std::time::Duration::from_secs(5), "the first call is connecting", connected)
+        .await;
+    assert_eq!(live.hello("ann".into()).await.expect("the live instance answers"), "Hello, ann!");
+    assert!(!waiting.is_finished(), "the call to the silent instance is still waiting for its upgrade");
+    waiting.abort();
+}

@@ -30,10 +30,15 @@ const MAX_UPGRADE_HEAD: usize = 16 * 1024;
 /// One connection per instance, made on first use and again once it closes.
 #[derive(Debug)]
 pub(crate) struct Connections {
-    open: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
+    /// By instance (`host:port`), its connection, if one is open: connecting to one
+    /// instance holds up only the calls to it.
+    open: Mutex<HashMap<String, Slot>>,
     connect_timeout: Option<Duration>,
     max_reply_bytes: usize,
 }
+
+/// The connection to one instance, once made.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
 
 /// Where a reply goes: the call waiting for it.
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseFrame, Failure>>>>>;
@@ -58,7 +63,7 @@ impl Drop for Connection {
 
 impl Connections {
     pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize) -> Self {
-        Self { open: tokio::sync::Mutex::default(), connect_timeout, max_reply_bytes }
+        Self { open: Mutex::default(), connect_timeout, max_reply_bytes }
     }
 
     /// Sends a request to `url` over the connection to its instance, and waits for the
@@ -96,8 +101,12 @@ impl Connections {
 
     /// The open connection to `authority`, made now if there is none.
     async fn connection(&self, authority: &str) -> std::io::Result<Arc<Connection>> {
-        let mut open = self.open.lock().await;
-        if let Some(connection) = open.get(authority).filter(|connection| !connection.closed.load(Ordering::Acquire)) {
+        let slot = match self.open.lock() {
+            Ok(mut open) => Arc::clone(open.entry(authority.to_owned()).or_default()),
+            Err(_) => return Err(std::io::Error::other("the connection table is poisoned")),
+        };
+        let mut slot = slot.lock().await;
+        if let Some(connection) = slot.as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)) {
             return Ok(Arc::clone(connection));
         }
         let connect = connect(authority, self.max_reply_bytes);
@@ -108,7 +117,7 @@ impl Connections {
             None => connect.await?,
         };
         let connection = Arc::new(connection);
-        open.insert(authority.to_owned(), Arc::clone(&connection));
+        *slot = Some(Arc::clone(&connection));
         Ok(connection)
     }
 }
