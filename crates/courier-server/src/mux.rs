@@ -8,7 +8,7 @@ use crate::{fast_path::Host, invoke::error_response};
 use axum::{body::Body, response::Response};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{read_frame, write_frames, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
+    mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderValue, Request, StatusCode};
@@ -17,8 +17,8 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::sync::{Arc, Mutex};
 use tokio::{
-    io::BufReader,
-    sync::{mpsc, watch},
+    io::{AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
+    sync::watch,
     task::JoinSet,
 };
 
@@ -81,8 +81,7 @@ impl Hub {
 
     async fn serve(&self, upgraded: Upgraded, host: Host) {
         let (read, write) = tokio::io::split(TokioIo::new(upgraded));
-        let (replies, outgoing) = mpsc::unbounded_channel();
-        let mut writer = tokio::spawn(write_frames(write, outgoing));
+        let replies = Arc::new(Replies::new(write));
         let mut reader = BufReader::with_capacity(64 * 1024, read);
         let mut calls = JoinSet::new();
         let mut draining = self.draining.clone();
@@ -94,19 +93,15 @@ impl Hub {
                 frame = read_frame(&mut reader, self.max_frame_bytes) => match frame {
                     Ok(Frame::Whole(bytes)) => match RequestFrame::decode(bytes) {
                         Ok(request) => {
-                            let (host, replies) = (host.clone(), replies.clone());
-                            calls.spawn(async move {
-                                let _ = replies.send(answer(host, request).await);
-                            });
+                            let (host, replies) = (host.clone(), Arc::clone(&replies));
+                            calls.spawn(async move { replies.send(answer(host, request).await).await });
                         }
                         Err(error) => {
                             tracing::debug!(%error, "closing a multiplexed connection");
                             break;
                         }
                     },
-                    Ok(Frame::TooLarge(id)) => {
-                        let _ = replies.send(too_large(id, self.max_frame_bytes));
-                    }
+                    Ok(Frame::TooLarge(id)) => replies.send(too_large(id, self.max_frame_bytes)).await,
                     Ok(Frame::End) => break,
                     Err(error) => {
                         tracing::debug!(%error, "a multiplexed connection failed");
@@ -117,9 +112,43 @@ impl Hub {
         }
         // Calls taken finish and are answered; then the connection closes.
         while calls.join_next().await.is_some() {}
-        drop(replies);
-        if (&mut writer).await.is_err() {
-            writer.abort();
+    }
+}
+
+/// Writes reply frames from the tasks that make them, without a writer task between:
+/// the first to find the connection free writes every frame waiting, so replies ready
+/// together go out together. A call task is cancelled only when its connection is cut
+/// off, so no frame is left half written on a live connection.
+struct Replies<W> {
+    waiting: Mutex<Vec<Bytes>>,
+    writer: tokio::sync::Mutex<BufWriter<W>>,
+}
+
+impl<W: AsyncWrite + Unpin> Replies<W> {
+    fn new(write: W) -> Self {
+        Self { waiting: Mutex::default(), writer: tokio::sync::Mutex::new(BufWriter::with_capacity(64 * 1024, write)) }
+    }
+
+    async fn send(&self, frame: Bytes) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.push(frame);
+        }
+        // Whoever holds the writer takes this frame too, and looks again once it lets go.
+        loop {
+            let Ok(mut writer) = self.writer.try_lock() else { return };
+            let frames = self.waiting.lock().map(|mut waiting| std::mem::take(&mut *waiting)).unwrap_or_default();
+            for frame in &frames {
+                if writer.write_all(frame).await.is_err() {
+                    return;
+                }
+            }
+            if !frames.is_empty() && writer.flush().await.is_err() {
+                return;
+            }
+            drop(writer);
+            if self.waiting.lock().map_or(true, |waiting| waiting.is_empty()) {
+                return;
+            }
         }
     }
 }
