@@ -197,6 +197,25 @@ async fn towers_own_layers_wrap_a_proxy_timeouts_and_concurrency_limits_included
     impatient.slow(0).await.expect("in time");
 }
 
+#[tokio::test]
+async fn a_call_abandoned_over_a_multiplexed_connection_is_cancelled_on_the_server() {
+    let registry = LocalRegistry::new();
+    let running = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let teller = Teller { calls: Arc::default(), next: None, running: Arc::clone(&running) };
+    let _server = start(&registry, teller).await;
+    let client = courier::HttpClient::builder().multiplex(true).build();
+    let services = ServiceManager::builder().registry(registry).http_client(client).build();
+    let impatient = services
+        .proxy::<dyn Tenancy>()
+        .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(100)))
+        .build()
+        .expect("proxy");
+    assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
+    let stopped = || async { running.0.load(Ordering::SeqCst) == 0 };
+    courier_test_support::wait_until(Duration::from_secs(5), "the server stops the abandoned call", stopped).await;
+    impatient.slow(0).await.expect("the connection serves on");
+}
+
 /// Lets through only requests that carry `x-api-key: open-sesame`, and marks its answers.
 async fn api_key(request: Request, next: Next) -> Result<Response, StatusCode> {
     if request.headers().get("x-api-key").is_none_or(|key| key != "open-sesame") {

@@ -85,7 +85,7 @@ impl Connections {
         let mut encoded = BytesMut::with_capacity(frame.body.len() + 256);
         frame.encode(&mut encoded).map_err(|error| Failure::NotSent(ServiceError::bad_request(error.to_string())))?;
         let (reply, replied) = oneshot::channel();
-        let _waiting = Waiter::register(&connection.waiting, id, reply);
+        let _waiting = Waiter::register(&connection, id, reply);
         if connection.closed.load(Ordering::Acquire) || connection.outgoing.send(encoded.freeze()).is_err() {
             return Err(not_sent(format!("the connection to {authority} closed before the call went out")));
         }
@@ -192,25 +192,27 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
-/// A call waiting for its reply; it stops waiting when dropped, answered or not.
+/// A call waiting for its reply; it stops waiting when dropped, and a call dropped
+/// before its reply came tells the server, which stops working on it.
 struct Waiter<'a> {
-    waiting: &'a Waiting,
+    connection: &'a Connection,
     id: u64,
 }
 
 impl<'a> Waiter<'a> {
-    fn register(waiting: &'a Waiting, id: u64, reply: oneshot::Sender<Result<ResponseFrame, Failure>>) -> Self {
-        if let Ok(mut waiting) = waiting.lock() {
+    fn register(connection: &'a Connection, id: u64, reply: oneshot::Sender<Result<ResponseFrame, Failure>>) -> Self {
+        if let Ok(mut waiting) = connection.waiting.lock() {
             waiting.insert(id, reply);
         }
-        Self { waiting, id }
+        Self { connection, id }
     }
 }
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        if let Ok(mut waiting) = self.waiting.lock() {
-            waiting.remove(&self.id);
+        let unanswered = self.connection.waiting.lock().ok().and_then(|mut waiting| waiting.remove(&self.id));
+        if unanswered.is_some() && !self.connection.closed.load(Ordering::Acquire) {
+            let _ = self.connection.outgoing.send(courier_core::mux::cancel(self.id));
         }
     }
 }

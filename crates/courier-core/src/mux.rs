@@ -12,6 +12,8 @@
 //! | path and query: u16 length, bytes | |
 //! | headers: u16 count, then u16-length name and value of each | headers, the same |
 //! | body: the rest | body: the rest |
+//!
+//! A client that stops waiting for a reply sends a cancel frame: the id, then kind 2.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -32,6 +34,24 @@ pub const FRAME_OVERHEAD: usize = 4 + 8 + 1 + 1 + 255 + 2 + 65_535 + 2;
 
 const REQUEST: u8 = 0;
 const RESPONSE: u8 = 1;
+const CANCEL: u8 = 2;
+
+/// The frame, length first, that tells the server its caller no longer waits for `id`.
+pub fn cancel(id: u64) -> Bytes {
+    let mut out = BytesMut::with_capacity(13);
+    out.put_u32(9);
+    out.put_u64(id);
+    out.put_u8(CANCEL);
+    out.freeze()
+}
+
+/// The id a cancel frame (without its length) cancels; `None` for any other frame.
+pub fn cancelled(frame: &[u8]) -> Option<u64> {
+    match frame {
+        [id @ .., CANCEL] if id.len() == 8 => id.try_into().ok().map(u64::from_be_bytes),
+        _ => None,
+    }
+}
 
 /// One request on a multiplexed connection.
 #[derive(Debug)]
@@ -272,6 +292,9 @@ mod tests {
         response.encode(&mut out).expect("encodes");
         let decoded = ResponseFrame::decode(out.freeze().slice(4..)).expect("decodes");
         assert_eq!((decoded.id, decoded.status, decoded.body), (9, StatusCode::CREATED, response.body));
+
+        assert_eq!(cancelled(&cancel(77)[4..]), Some(77));
+        assert_eq!(cancelled(&[0; 9]), None);
 
         let mut rng = fastrand::Rng::with_seed(3);
         for _ in 0..10_000 {

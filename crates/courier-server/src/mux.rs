@@ -8,17 +8,20 @@ use crate::{fast_path::Host, invoke::error_response};
 use axum::{body::Body, response::Response};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
+    mux::{cancelled, read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 use tokio::{
     io::{AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
-    sync::watch,
+    sync::{oneshot, watch},
     task::JoinSet,
 };
 
@@ -82,6 +85,8 @@ impl Hub {
     async fn serve(&self, upgraded: Upgraded, host: Host) {
         let (read, write) = tokio::io::split(TokioIo::new(upgraded));
         let replies = Arc::new(Replies::new(write));
+        // By request id, how to stop a call whose caller no longer waits.
+        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>> = Arc::default();
         let mut reader = BufReader::with_capacity(64 * 1024, read);
         let mut calls = JoinSet::new();
         let mut draining = self.draining.clone();
@@ -91,10 +96,33 @@ impl Hub {
                 Some(_) = calls.join_next(), if !calls.is_empty() => {}
                 () = drained(&mut draining) => break,
                 frame = read_frame(&mut reader, self.max_frame_bytes) => match frame {
+                    Ok(Frame::Whole(bytes)) if cancelled(&bytes).is_some() => {
+                        let waiter = cancelled(&bytes).and_then(|id| waiting.lock().ok()?.remove(&id));
+                        if let Some(waiter) = waiter {
+                            let _ = waiter.send(());
+                        }
+                    }
                     Ok(Frame::Whole(bytes)) => match RequestFrame::decode(bytes) {
                         Ok(request) => {
-                            let (host, replies) = (host.clone(), Arc::clone(&replies));
-                            calls.spawn(async move { replies.send(answer(host, request).await).await });
+                            let (host, replies, waiting) = (host.clone(), Arc::clone(&replies), Arc::clone(&waiting));
+                            let (cancel, cancelled) = oneshot::channel();
+                            let id = request.id;
+                            if let Ok(mut waiting) = waiting.lock() {
+                                waiting.insert(id, cancel);
+                            }
+                            calls.spawn(async move {
+                                // A cancelled call stops here, never while its reply is written.
+                                let reply = tokio::select! {
+                                    reply = answer(host, request) => Some(reply),
+                                    _ = cancelled => None,
+                                };
+                                if let Ok(mut waiting) = waiting.lock() {
+                                    waiting.remove(&id);
+                                }
+                                if let Some(reply) = reply {
+                                    replies.send(reply).await;
+                                }
+                            });
                         }
                         Err(error) => {
                             tracing::debug!(%error, "closing a multiplexed connection");
