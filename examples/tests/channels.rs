@@ -16,10 +16,11 @@ async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
     let registry = LocalRegistry::new();
     let mut server =
         Server::builder().registry(registry.clone()).component(GreeterComponent).start().await.expect("server starts");
-    let multiplexed = courier::HttpClient::builder().multiplex(true).build();
+    // Multiplexed connections (the default), and one HTTP/1.1 request per connection.
+    let http1 = courier::HttpClient::builder().multiplex(false).build();
     let managers = [
         ServiceManager::new(registry.clone()),
-        ServiceManager::builder().registry(registry).http_client(multiplexed).build(),
+        ServiceManager::builder().registry(registry).http_client(http1).build(),
     ];
     let tree = Node::tree(2, 3);
     assert_eq!(tree.count(), 13);

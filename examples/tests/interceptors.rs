@@ -191,19 +191,19 @@ async fn towers_own_layers_wrap_a_proxy_timeouts_and_concurrency_limits_included
         .build()
         .expect("proxy");
     assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
-    // The abandoned call's connection closes, and the server drops the call.
+    // The caller tells the server with a cancel frame, and the server drops the call.
     let stopped = || async { running.0.load(Ordering::SeqCst) == 0 };
     courier_test_support::wait_until(Duration::from_secs(5), "the server stops the abandoned call", stopped).await;
     impatient.slow(0).await.expect("in time");
 }
 
 #[tokio::test]
-async fn a_call_abandoned_over_a_multiplexed_connection_is_cancelled_on_the_server() {
+async fn a_call_abandoned_over_http1_is_dropped_on_the_server_when_its_connection_closes() {
     let registry = LocalRegistry::new();
     let running = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
     let teller = Teller { calls: Arc::default(), next: None, running: Arc::clone(&running) };
     let _server = start(&registry, teller).await;
-    let client = courier::HttpClient::builder().multiplex(true).build();
+    let client = courier::HttpClient::builder().multiplex(false).build();
     let services = ServiceManager::builder().registry(registry).http_client(client).build();
     let impatient = services
         .proxy::<dyn Tenancy>()

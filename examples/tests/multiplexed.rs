@@ -27,9 +27,7 @@ async fn start(registry: &LocalRegistry) -> Server {
 async fn concurrent_calls_over_one_connection_each_get_their_own_reply() {
     let registry = LocalRegistry::new();
     let _server = start(&registry).await;
-    let client = HttpClient::builder().multiplex(true).build();
-    let greeter = ServiceManager::builder().registry(registry).http_client(client).build().get::<dyn Greeter>();
-    let greeter = greeter.expect("proxy");
+    let greeter = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
     let mut calls = tokio::task::JoinSet::new();
     for caller in 0..300 {
         let greeter = Arc::clone(&greeter);
@@ -97,10 +95,11 @@ async fn a_frame_too_large_gets_413_and_a_malformed_one_closes_only_its_connecti
     assert!(closed.is_ok_and(|read| read.is_ok()), "the connection closes");
 
     // Everyone else is served as before, over either transport.
-    let client = HttpClient::builder().multiplex(true).build();
-    let services = ServiceManager::builder().registry(registry.clone()).http_client(client).build();
+    let services = ServiceManager::new(registry.clone());
     assert_eq!(services.get::<dyn Greeter>().expect("proxy").hello("ann".into()).await.expect("hello"), "Hello, ann!");
-    let plain = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
+    let http1 = HttpClient::builder().multiplex(false).build();
+    let plain = ServiceManager::builder().registry(registry).http_client(http1).build().get::<dyn Greeter>();
+    let plain = plain.expect("proxy");
     assert_eq!(plain.hello("bob".into()).await.expect("hello"), "Hello, bob!");
 }
 
@@ -120,7 +119,7 @@ async fn an_instance_that_never_answers_the_upgrade_holds_up_only_its_own_calls(
     let (stuck_registry, live_registry) = (LocalRegistry::new(), LocalRegistry::new());
     stuck_registry.add_peer("greeter-component", &silent_url);
     let _server = start(&live_registry).await;
-    let client = HttpClient::builder().multiplex(true).connect_timeout(std::time::Duration::from_secs(30)).build();
+    let client = HttpClient::builder().connect_timeout(std::time::Duration::from_secs(30)).build();
     let manager = |registry| ServiceManager::builder().registry(registry).http_client(client.clone()).build();
     let stuck = manager(stuck_registry).get::<dyn Greeter>().expect("proxy");
     let live = manager(live_registry).get::<dyn Greeter>().expect("proxy");
@@ -132,4 +131,16 @@ async fn an_instance_that_never_answers_the_upgrade_holds_up_only_its_own_calls(
     assert_eq!(live.hello("ann".into()).await.expect("the live instance answers"), "Hello, ann!");
     assert!(!waiting.is_finished(), "the call to the silent instance is still waiting for its upgrade");
     waiting.abort();
+}
+
+#[tokio::test]
+async fn a_reply_larger_than_the_client_reads_fails_its_call_and_not_the_connection() {
+    let registry = LocalRegistry::new();
+    let _server = start(&registry).await;
+    let client = HttpClient::builder().max_reply_bytes(2 * 1024).build();
+    let greeter = ServiceManager::builder().registry(registry).http_client(client).build().get::<dyn Greeter>();
+    let greeter = greeter.expect("proxy");
+    let error = greeter.echo(courier_examples::Node::tree(3, 4)).await.expect_err("the reply is too large");
+    assert_eq!(error.code, courier::ErrorCode::PayloadTooLarge, "{error}");
+    assert_eq!(greeter.hello("ann".into()).await.expect("the connection serves on"), "Hello, ann!");
 }

@@ -241,13 +241,13 @@ async fn no_call_is_lost_when_instances_stop_or_die_with_the_in_process_registry
 }
 
 #[tokio::test]
-async fn no_call_is_lost_when_instances_stop_or_die_over_multiplexed_connections() {
+async fn no_call_is_lost_when_instances_stop_or_die_over_http1_connections() {
     let mut servers: Vec<_> = ["a", "b", "c"].into_iter().map(ServerProcess::start).collect();
     let registry = LocalRegistry::new();
     for server in &servers {
         registry.add_peer("greeter-component", &server.url);
     }
-    let client = courier::HttpClient::builder().multiplex(true).build();
+    let client = courier::HttpClient::builder().multiplex(false).build();
     let greeter = ServiceManager::builder().registry(registry).http_client(client).build().get::<dyn Greeter>();
     survive_a_stop_and_a_kill(&mut servers, greeter.expect("proxy")).await;
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stack {
     CourierMsgpack,
-    CourierMultiplexed,
+    CourierHttp1,
     CourierProtobuf,
     CourierJson,
     CourierRest,
@@ -34,7 +34,7 @@ impl Stack {
     /// Every stack, in the order of the table.
     pub(crate) const ALL: [Stack; 9] = [
         Self::CourierMsgpack,
-        Self::CourierMultiplexed,
+        Self::CourierHttp1,
         Self::CourierProtobuf,
         Self::CourierJson,
         Self::CourierRest,
@@ -48,7 +48,7 @@ impl Stack {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier-msgpack",
-            Self::CourierMultiplexed => "courier-mux",
+            Self::CourierHttp1 => "courier-http1",
             Self::CourierProtobuf => "courier-protobuf",
             Self::CourierJson => "courier-json",
             Self::CourierRest => "courier-rest",
@@ -67,7 +67,7 @@ impl Stack {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::CourierMsgpack => "courier dispatch-msgpack",
-            Self::CourierMultiplexed => "courier dispatch-msgpack, multiplexed",
+            Self::CourierHttp1 => "courier dispatch-msgpack, HTTP/1.1",
             Self::CourierProtobuf => "courier dispatch-protobuf",
             Self::CourierJson => "courier dispatch-json",
             Self::CourierRest => "courier rest (JSON)",
@@ -81,7 +81,7 @@ impl Stack {
     pub(crate) fn server(self) -> ServerKind {
         match self {
             Self::CourierMsgpack
-            | Self::CourierMultiplexed
+            | Self::CourierHttp1
             | Self::CourierProtobuf
             | Self::CourierJson
             | Self::CourierRest => ServerKind::Courier,
@@ -120,11 +120,11 @@ impl Client {
             legacy::Client::builder(TokioExecutor::new()).build(connector)
         };
         match stack {
-            Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack, false),
-            Stack::CourierMultiplexed => courier(ChannelKind::DispatchMsgpack, true),
-            Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf, false),
-            Stack::CourierJson => courier(ChannelKind::DispatchJson, false),
-            Stack::CourierRest => courier(ChannelKind::Rest, false),
+            Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack, true),
+            Stack::CourierHttp1 => courier(ChannelKind::DispatchMsgpack, false),
+            Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf, true),
+            Stack::CourierJson => courier(ChannelKind::DispatchJson, true),
+            Stack::CourierRest => courier(ChannelKind::Rest, true),
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }

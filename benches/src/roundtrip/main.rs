@@ -11,7 +11,7 @@
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-mux,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
+//! `--only courier-msgpack,courier-http1,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
 //! to pick stacks.
 
 mod clients;
@@ -31,7 +31,7 @@ const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
        roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc
 
-stacks: courier-msgpack, courier-mux, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, tarpc, floor";
+stacks: courier-msgpack, courier-http1, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, tarpc, floor";
 
 fn main() -> ExitCode {
     cli::main("roundtrip", USAGE, parse, |command| match command {

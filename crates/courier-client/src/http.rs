@@ -21,11 +21,11 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 /// [`ServiceManager`](crate::ServiceManager), shared by all its proxies. Cheap to clone:
 /// clones share the pool.
 ///
-/// The default speaks HTTP/1.1 over plain TCP with `TCP_NODELAY`, keeps idle connections
-/// for 90 seconds and sets no timeout of its own (deadlines and proxy timeouts still
-/// apply). [`HttpClient::builder`] changes that; a `reqwest::Client` converts into one,
-/// for TLS, proxies or anything else reqwest offers, at the cost of a few microseconds
-/// per call.
+/// The default sends every call to an instance over one multiplexed connection (see
+/// [`HttpClientBuilder::multiplex`]) over plain TCP with `TCP_NODELAY`, and sets no
+/// timeout of its own (deadlines and proxy timeouts still apply). [`HttpClient::builder`]
+/// changes that; a `reqwest::Client` converts into one, for TLS, proxies or anything else
+/// reqwest offers, at the cost of a few microseconds per call.
 ///
 /// ```
 /// use courier_client::{HttpClient, ServiceManager};
@@ -262,7 +262,7 @@ impl Default for HttpClientBuilder {
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
             max_reply_bytes: MAX_REPLY_BYTES,
-            multiplex: false,
+            multiplex: true,
         }
     }
 }
@@ -296,11 +296,12 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Sends every call to an instance over one connection, as frames, instead of one
-    /// HTTP/1.1 request per connection: many calls in flight share the connection and
-    /// its system calls. Servers take both; the connection is made (upgraded from
-    /// HTTP/1.1) on the first call to an instance, and again after it closes. Pool
-    /// settings do not apply. Default: off.
+    /// Whether every call to an instance goes over one connection, as frames, rather
+    /// than as one HTTP/1.1 request per pooled connection: many calls in flight share the
+    /// connection and its system calls, which serves more calls per second, each sooner.
+    /// Servers take both; the connection is made (upgraded from HTTP/1.1) on the first
+    /// call to an instance, and again after it closes. The pool settings apply only
+    /// without it. Default: on.
     pub fn multiplex(mut self, multiplex: bool) -> Self {
         self.multiplex = multiplex;
         self
@@ -380,7 +381,8 @@ mod tests {
                 drop(stream);
             }
         });
-        let Failure::Lost(error) = post(&HttpClient::new(), &url, None).await else { panic!("not sent") };
+        let plain = HttpClient::builder().multiplex(false).build();
+        let Failure::Lost(error) = post(&plain, &url, None).await else { panic!("not sent") };
         assert_eq!(error.code, ErrorCode::Transport, "{error}");
         rude.abort();
     }
@@ -409,7 +411,7 @@ mod tests {
     #[tokio::test]
     async fn a_reply_larger_than_the_limit_is_refused_on_either_transport() {
         let (url, peer) = generous_peer().await;
-        let limited = HttpClient::builder().max_reply_bytes(1000).build();
+        let limited = HttpClient::builder().multiplex(false).max_reply_bytes(1000).build();
         let reqwest = HttpClient { max_reply_bytes: 1000, ..HttpClient::from(reqwest::Client::new()) };
         for client in [limited, reqwest] {
             let small = client.send(Method::POST, format!("{url}/1000"), HeaderMap::new(), None, None).await;

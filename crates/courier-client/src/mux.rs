@@ -166,19 +166,14 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     loop {
         let (id, reply) = match read_frame(&mut reader, max).await {
             Ok(Frame::Whole(bytes)) => match ResponseFrame::decode(bytes) {
+                Ok(frame) if frame.body.len() > max_reply_bytes => (frame.id, Err(too_large(max_reply_bytes))),
                 Ok(frame) => (frame.id, Ok(frame)),
                 Err(error) => {
                     tracing::debug!(%error, "closing a multiplexed connection");
                     break;
                 }
             },
-            Ok(Frame::TooLarge(id)) => (
-                id,
-                Err(Failure::Unusable(ServiceError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("the reply is larger than {max_reply_bytes} bytes, the most this client reads"),
-                ))),
-            ),
+            Ok(Frame::TooLarge(id)) => (id, Err(too_large(max_reply_bytes))),
             Ok(Frame::End) | Err(_) => break,
         };
         let waiter = waiting.lock().ok().and_then(|mut waiting| waiting.remove(&id));
@@ -190,6 +185,13 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     if let Ok(mut waiting) = waiting.lock() {
         waiting.clear();
     }
+}
+
+fn too_large(max_reply_bytes: usize) -> Failure {
+    Failure::Unusable(ServiceError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the reply is larger than {max_reply_bytes} bytes, the most this client reads"),
+    ))
 }
 
 /// A call waiting for its reply; it stops waiting when dropped, and a call dropped
