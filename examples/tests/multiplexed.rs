@@ -144,3 +144,24 @@ async fn a_reply_larger_than_the_client_reads_fails_its_call_and_not_the_connect
     assert_eq!(error.code, courier::ErrorCode::PayloadTooLarge, "{error}");
     assert_eq!(greeter.hello("ann".into()).await.expect("the connection serves on"), "Hello, ann!");
 }
+
+#[tokio::test]
+async fn large_and_small_calls_interleaved_on_one_connection_each_get_their_own_reply() {
+    let registry = LocalRegistry::new();
+    let _server = start(&registry).await;
+    let greeter = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
+    let tree = courier_examples::Node::tree(3, 7);
+    let mut calls = tokio::task::JoinSet::new();
+    for caller in 0..200 {
+        let (greeter, tree) = (Arc::clone(&greeter), tree.clone());
+        calls.spawn(async move {
+            match caller % 2 {
+                0 => assert_eq!(greeter.echo(tree.clone()).await.expect("echo"), tree),
+                _ => assert_eq!(greeter.hello(format!("{caller}")).await.expect("hello"), format!("Hello, {caller}!")),
+            }
+        });
+    }
+    while let Some(done) = calls.join_next().await {
+        done.expect("every call gets its own reply");
+    }
+}

@@ -17,13 +17,18 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::{
     collections::HashMap,
+    io,
     sync::{Arc, Mutex},
 };
 use tokio::{
-    io::{AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
-    sync::{oneshot, watch},
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
+    sync::{mpsc, oneshot, watch},
     task::JoinSet,
 };
+
+/// The most calls one multiplexed connection runs at once, as HTTP/1.1 runs one per
+/// connection: a client cannot make a server hold more tasks than this per connection.
+const MAX_CALLS_IN_FLIGHT: usize = 1024;
 
 /// The multiplexed connections of one server.
 pub(crate) struct Hub {
@@ -87,7 +92,10 @@ impl Hub {
         let replies = Arc::new(Replies::new(write));
         // By request id, how to stop a call whose caller no longer waits.
         let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>> = Arc::default();
-        let mut reader = BufReader::with_capacity(64 * 1024, read);
+        // Frames are read by a task of their own: a read cut short by another branch of the
+        // loop below would lose the bytes it had read.
+        let (frames, mut incoming) = mpsc::channel(1);
+        let reading = AbortOnDrop(tokio::spawn(read_frames(read, self.max_frame_bytes, frames)));
         let mut calls = JoinSet::new();
         let mut draining = self.draining.clone();
         loop {
@@ -95,7 +103,8 @@ impl Hub {
                 biased;
                 Some(_) = calls.join_next(), if !calls.is_empty() => {}
                 () = drained(&mut draining) => break,
-                frame = read_frame(&mut reader, self.max_frame_bytes) => match frame {
+                // At the cap, the connection waits (and its client with it) until a call ends.
+                Some(frame) = incoming.recv(), if calls.len() < MAX_CALLS_IN_FLIGHT => match frame {
                     Ok(Frame::Whole(bytes)) if cancelled(&bytes).is_some() => {
                         let waiter = cancelled(&bytes).and_then(|id| waiting.lock().ok()?.remove(&id));
                         if let Some(waiter) = waiter {
@@ -139,7 +148,29 @@ impl Hub {
             }
         }
         // Calls taken finish and are answered; then the connection closes.
+        drop(reading);
         while calls.join_next().await.is_some() {}
+    }
+}
+
+/// Reads frames and hands them on, until the connection ends or nobody takes them.
+async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Sender<io::Result<Frame>>) {
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    loop {
+        let frame = read_frame(&mut reader, max).await;
+        let last = !matches!(frame, Ok(Frame::Whole(_) | Frame::TooLarge(_)));
+        if frames.send(frame).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// A task that stops when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
