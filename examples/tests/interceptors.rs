@@ -185,16 +185,22 @@ async fn towers_own_layers_wrap_a_proxy_timeouts_and_concurrency_limits_included
     }
     assert_eq!(running.1.load(Ordering::SeqCst), 1, "the limit let one call through at a time");
 
+    // The caller tells the server with a cancel frame, and the server drops the call.
+    abandon_a_slow_call(&services, &running).await;
+}
+
+/// Gives up on a slow call with tower's `TimeoutLayer`, waits until the server stops it
+/// (`running` counts the calls it runs), and calls again through the same proxy.
+async fn abandon_a_slow_call(services: &ServiceManager, running: &(AtomicUsize, AtomicUsize)) {
     let impatient = services
         .proxy::<dyn Tenancy>()
         .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(100)))
         .build()
         .expect("proxy");
     assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
-    // The caller tells the server with a cancel frame, and the server drops the call.
     let stopped = || async { running.0.load(Ordering::SeqCst) == 0 };
     courier_test_support::wait_until(Duration::from_secs(5), "the server stops the abandoned call", stopped).await;
-    impatient.slow(0).await.expect("in time");
+    impatient.slow(0).await.expect("the proxy serves on");
 }
 
 #[tokio::test]
@@ -205,15 +211,7 @@ async fn a_call_abandoned_over_http1_is_dropped_on_the_server_when_its_connectio
     let _server = start(&registry, teller).await;
     let client = courier::HttpClient::builder().multiplex(false).build();
     let services = ServiceManager::builder().registry(registry).http_client(client).build();
-    let impatient = services
-        .proxy::<dyn Tenancy>()
-        .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(100)))
-        .build()
-        .expect("proxy");
-    assert_eq!(impatient.slow(10_000).await.expect_err("too slow").code, ErrorCode::Timeout);
-    let stopped = || async { running.0.load(Ordering::SeqCst) == 0 };
-    courier_test_support::wait_until(Duration::from_secs(5), "the server stops the abandoned call", stopped).await;
-    impatient.slow(0).await.expect("the connection serves on");
+    abandon_a_slow_call(&services, &running).await;
 }
 
 /// Lets through only requests that carry `x-api-key: open-sesame`, and marks its answers.
