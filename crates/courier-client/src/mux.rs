@@ -5,7 +5,7 @@
 use crate::http::{Exchange, Failure};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{read_frame, write_frames, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
+    mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     ErrorCode, ServiceError,
 };
 use http::{HeaderMap, Method};
@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
     net::TcpStream,
     sync::{mpsc, oneshot},
     task::JoinHandle,
@@ -184,6 +184,20 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     closed.store(true, Ordering::Release);
     if let Ok(mut waiting) = waiting.lock() {
         waiting.clear();
+    }
+}
+
+/// Writes frames as they come, flushing once no more are waiting.
+async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>) {
+    let mut writer = BufWriter::with_capacity(64 * 1024, write);
+    while let Some(frame) = outgoing.recv().await {
+        let mut written = writer.write_all(&frame).await;
+        while let (Ok(()), Ok(frame)) = (&written, outgoing.try_recv()) {
+            written = writer.write_all(&frame).await;
+        }
+        if written.is_err() || writer.flush().await.is_err() {
+            return;
+        }
     }
 }
 

@@ -18,10 +18,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use std::io;
-use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
-    sync::mpsc,
-};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The path a client asks to upgrade.
 pub const PATH: &str = "/mux";
@@ -246,20 +243,6 @@ pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> io:
     let mut frame = BytesMut::zeroed(length);
     reader.read_exact(&mut frame).await?;
     Ok(Frame::Whole(frame.freeze()))
-}
-
-/// Writes frames as they come, flushing once no more are waiting.
-pub async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>) {
-    let mut writer = BufWriter::with_capacity(64 * 1024, write);
-    while let Some(frame) = outgoing.recv().await {
-        let mut written = writer.write_all(&frame).await;
-        while let (Ok(()), Ok(frame)) = (&written, outgoing.try_recv()) {
-            written = writer.write_all(&frame).await;
-        }
-        if written.is_err() || writer.flush().await.is_err() {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]
