@@ -1,14 +1,22 @@
 //! `cargo xtask <task>`: the project's own tooling, so that a machine with
 //! only Rust, Go and Python can prepare everything and run the tests.
 
-// The tests start Consul through the same code; compiled in here rather than
-// depended upon so that xtask stays free of tokio and builds in seconds.
+// The tests start Consul and NATS through the same code; compiled in here
+// rather than depended upon so that xtask stays free of tokio and builds in
+// seconds.
 #[path = "../../crates/courier-test-support/src/consul_process.rs"]
 mod consul_process;
+#[path = "../../crates/courier-test-support/src/nats_process.rs"]
+mod nats_process;
+#[path = "../../crates/courier-test-support/src/process_util.rs"]
+mod process_util;
 
 mod bench;
 mod ci;
 mod consul;
+mod daemon;
+mod go;
+mod nats;
 mod test;
 
 use std::env;
@@ -26,7 +34,11 @@ tasks:
   consul up [--http-port N] [--acl]
                              start a background dev agent on 127.0.0.1, print CONSUL_HTTP_ADDR
   consul down                stop the agent started by `consul up`
-  test [cargo test args]     install consul and the Python packages, then run every test
+  nats install               build nats-server v2.14.10 into target/tools (no-op when present)
+  nats up [--port N]         start a background nats-server with JetStream on 127.0.0.1 (file
+                             storage in target/tools/nats-dev), print NATS_URL
+  nats down                  stop the server started by `nats up`
+  test [cargo test args]     install consul, nats-server and the Python packages, then run every test
   ci                         fmt check, clippy, then `test`
   bench [args]               run the roundtrip benchmark (release build)
   proto                      write the .proto schemas of the examples' services to proto/
@@ -43,6 +55,7 @@ fn main() -> ExitCode {
     };
     let result = match task {
         "consul" => consul::run(rest),
+        "nats" => nats::run(rest),
         "test" => test::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
@@ -89,7 +102,7 @@ fn tools_dir() -> PathBuf {
 }
 
 /// Progress goes to stderr so that stdout carries only what scripts may
-/// capture, such as `CONSUL_HTTP_ADDR=...`.
+/// capture, such as `CONSUL_HTTP_ADDR=...` or `NATS_URL=...`.
 fn step(message: impl std::fmt::Display) {
     eprintln!("[xtask] {message}");
 }

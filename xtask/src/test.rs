@@ -2,8 +2,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::consul_process::find_on_path;
-use crate::{cargo, consul, step, tools_dir, Result};
+use crate::process_util::find_on_path;
+use crate::{cargo, consul, nats, step, tools_dir, Result};
 
 /// What the interop tests import, and the packages that provide it.
 const PYTHON_PACKAGES: [&str; 3] = ["protobuf", "grpcio-tools", "prometheus-client"];
@@ -44,10 +44,17 @@ fn selects_packages(cargo_test_args: &[String]) -> bool {
 /// tests at it.
 fn prepare() -> Result<Vec<(&'static str, OsString)>> {
     let consul = consul::install()?;
-    let consul_dir = consul.parent().expect("a binary lives in a folder");
-    let mut path = vec![consul_dir.to_path_buf()];
+    let nats = nats::install()?;
+    let mut path = Vec::new();
+    for bin in [&consul, &nats] {
+        let dir = bin.parent().expect("a binary lives in a folder");
+        if !path.iter().any(|known| known == dir) {
+            path.push(dir.to_path_buf());
+        }
+    }
     path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     step(format!("consul: COURIER_CONSUL_BIN={} (its folder first on PATH)", consul.display()));
+    step(format!("nats-server: COURIER_NATS_BIN={} (its folder first on PATH)", nats.display()));
 
     let python = python_venv()?;
     step(format!("python: COURIER_PYTHON={}", python.display()));
@@ -55,6 +62,7 @@ fn prepare() -> Result<Vec<(&'static str, OsString)>> {
     Ok(vec![
         ("PATH", std::env::join_paths(path)?),
         ("COURIER_CONSUL_BIN", consul.into_os_string()),
+        ("COURIER_NATS_BIN", nats.into_os_string()),
         ("COURIER_PYTHON", python.into_os_string()),
     ])
 }

@@ -1,5 +1,6 @@
 //! Shared pieces for courier's integration tests: a throwaway Consul agent,
-//! polling with a deadline, free ports and the interop tests' Python.
+//! a throwaway NATS server with JetStream, polling with a deadline, free ports
+//! and the interop tests' Python.
 //!
 //! External tools follow one rule: when one is missing, the test is skipped
 //! with a single loud line on stderr, except under CI (`CI` set), where a
@@ -8,6 +9,9 @@
 
 mod consul;
 mod consul_process;
+mod nats;
+mod nats_process;
+mod process_util;
 
 use std::future::Future;
 use std::io::Write;
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use consul::ConsulAgent;
+pub use nats::NatsServer;
 
 const WAIT_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -43,7 +48,7 @@ where
 
 /// A loopback TCP port that was free a moment ago.
 pub fn free_port() -> u16 {
-    consul_process::free_ports(1).expect("no free loopback port")[0]
+    process_util::free_ports(1).expect("no free loopback port")[0]
 }
 
 /// The Python interpreter that has the interop tests' packages (protobuf,
