@@ -1,8 +1,10 @@
 //! Services the examples run, and the workspace's tests and benchmarks call.
 
 mod ledger;
+mod reports;
 
 pub use ledger::{Auditor, Ledger, LedgerComponent};
+pub use reports::{RenderCounts, Renderer, Report, ReportError, ReportSpec, Reports, ReportsComponent};
 
 use courier::prelude::*;
 

@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use courier_core::{rest::RestCall, ChannelKind, Format, MethodDescriptor, ServiceDescriptor};
+use courier_core::{jobs::JobId, rest::RestCall, ChannelKind, Format, MethodDescriptor, ServiceDescriptor};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Instant;
 
@@ -34,6 +34,8 @@ pub(crate) enum Body {
     Dispatch { format: Format, body: Bytes },
     /// The method's REST route.
     Rest(RestCall),
+    /// `GET /jobs/<id>` (waiting up to `wait` for the job to end), or `DELETE` to cancel it.
+    Job { id: JobId, cancel: bool, wait: Option<std::time::Duration> },
 }
 
 impl ClientCall {

@@ -1,11 +1,17 @@
 use crate::{
     call::{Body, ClientCall},
+    job::HttpJob,
     CallService,
 };
-use courier_core::{BoxFuture, Call, CallContext, Channel, ChannelKind, Reply, ServiceError};
+use courier_core::{
+    jobs::{wait_for_reply, JobId, JobLink, JobStatus},
+    BoxFuture, Call, CallContext, Channel, ChannelKind, ErrorCode, MethodDescriptor, Outcome, Reply, ServiceDescriptor,
+    ServiceError,
+};
 use http::HeaderMap;
 use std::{
     fmt,
+    sync::Arc,
     time::{Duration, Instant},
 };
 use tower::ServiceExt;
@@ -32,7 +38,38 @@ impl HttpChannel {
         Self { channel, stack, timeout }
     }
 
+    /// A call to a queued method submits a job and waits for its end, for as long as the
+    /// call's deadline allows.
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
+        if call.method.queued {
+            let request = self.request(&call)?;
+            let deadline = request.deadline;
+            let job = self.submit_request(request).await?;
+            return wait_for_reply(&job, deadline).await;
+        }
+        self.stack.clone().oneshot(self.request(&call)?).await
+    }
+
+    /// Submits a queued call as a job.
+    async fn submit_request(&self, request: ClientCall) -> Result<HttpJob, ServiceError> {
+        let (service, method) = (request.service, request.method);
+        let reply = self.stack.clone().oneshot(request).await?;
+        if reply.outcome != Outcome::Accepted {
+            return Err(ServiceError::new(
+                ErrorCode::Transport,
+                format!("{}.{} is #[queued], and the server did not queue it", service.name, method.name),
+            ));
+        }
+        let status = JobStatus::decode(reply.format, &reply.body)?;
+        Ok(self.job(method, status.id, service))
+    }
+
+    fn job(&self, method: &'static MethodDescriptor, id: JobId, service: &'static ServiceDescriptor) -> HttpJob {
+        HttpJob { id, service, method, channel: self.channel, stack: self.stack.clone() }
+    }
+
+    /// The call as interceptors see it, with the caller's context and the proxy's timeout.
+    fn request(&self, call: &Call<'_>) -> Result<ClientCall, ServiceError> {
         let body = match self.channel.format() {
             Some(format) => Body::Dispatch { format, body: call.arguments.encode(format)?.into() },
             None => Body::Rest(call.arguments.rest()?),
@@ -53,12 +90,28 @@ impl HttpChannel {
             let deadline = Instant::now() + timeout;
             request.deadline = Some(request.deadline.map_or(deadline, |current| current.min(deadline)));
         }
-        self.stack.clone().oneshot(request).await
+        Ok(request)
     }
 }
 
 impl Channel for HttpChannel {
     fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>> {
         Box::pin(self.send(call))
+    }
+
+    fn submit<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Arc<dyn JobLink>, ServiceError>> {
+        Box::pin(async move {
+            let request = self.request(&call)?;
+            Ok(Arc::new(self.submit_request(request).await?) as Arc<dyn JobLink>)
+        })
+    }
+
+    fn attach(
+        &self,
+        service: &'static ServiceDescriptor,
+        method: &'static MethodDescriptor,
+        id: JobId,
+    ) -> Result<Arc<dyn JobLink>, ServiceError> {
+        Ok(Arc::new(self.job(method, id, service)))
     }
 }

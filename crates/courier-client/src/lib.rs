@@ -8,6 +8,7 @@
 mod call;
 mod channel;
 mod http;
+mod job;
 mod manager;
 mod mux;
 mod observed;

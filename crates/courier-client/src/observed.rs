@@ -2,9 +2,11 @@
 //! every call a span, a trace context and its measurements.
 
 use courier_core::{
+    jobs::{JobId, JobLink},
     telemetry::{self, CallLabels, CallMeter, Side},
-    BoxFuture, Call, Channel, ChannelKind, Reply, ServiceError, TraceContext,
+    BoxFuture, Call, Channel, ChannelKind, MethodDescriptor, Reply, ServiceDescriptor, ServiceError, TraceContext,
 };
+use std::sync::Arc;
 use tracing::Instrument;
 
 /// Traces and measures the calls of the channel it wraps. The call runs with a context
@@ -38,6 +40,23 @@ impl<C: Channel> Channel for Observed<C> {
             meter.finish(outcome);
             result
         })
+    }
+
+    fn submit<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Arc<dyn JobLink>, ServiceError>> {
+        Box::pin(async move {
+            let parent = TraceContext::current();
+            let context = parent.as_ref().map_or_else(TraceContext::root, TraceContext::child);
+            context.scope(self.inner.submit(call)).await
+        })
+    }
+
+    fn attach(
+        &self,
+        service: &'static ServiceDescriptor,
+        method: &'static MethodDescriptor,
+        id: JobId,
+    ) -> Result<Arc<dyn JobLink>, ServiceError> {
+        self.inner.attach(service, method, id)
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn read(response: Exchange) -> Result<Reply, ServiceError> {
         (StatusCode::NO_CONTENT, _, _) => {
             Ok(Reply { format: Format::Json, outcome: Outcome::Value, body: Bytes::from_static(b"null") })
         }
+        (StatusCode::ACCEPTED, _, Some(format)) => Ok(Reply { format, outcome: Outcome::Accepted, body }),
         (status, _, Some(format)) if status.is_success() => Ok(Reply { format, outcome: Outcome::Value, body }),
         (_, true, Some(format)) => Ok(Reply { format, outcome: Outcome::MethodError, body }),
         (_, false, Some(format)) => Err(format.decode_error(&body).unwrap_or_else(|_| from_status(status, &body))),

@@ -8,10 +8,14 @@ use crate::{
     observed, response,
     targets::Targets,
 };
-use courier_core::{ErrorCode, Format, Instance, Reply, ServiceDescriptor, ServiceError};
+use courier_core::{
+    jobs::{JobId, JobStatus},
+    ErrorCode, Format, Instance, Outcome, Reply, ServiceDescriptor, ServiceError,
+};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::{
-    sync::Arc,
+    collections::HashMap,
+    sync::{Arc, Mutex},
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -47,7 +51,13 @@ struct Inner {
     policy: Policy,
     /// Per method index, the dispatch path below an instance's base URL.
     paths: Box<[String]>,
+    /// Which instance took which job, for queues that live in one instance.
+    jobs: Mutex<HashMap<JobId, String>>,
 }
+
+/// Jobs whose instance a sender remembers, at most; past it, it forgets them all (a
+/// job it forgot is found by asking every instance).
+const REMEMBERED_JOBS: usize = 4096;
 
 /// What one attempt on one instance came to.
 enum Attempt {
@@ -74,7 +84,7 @@ impl Sender {
             .iter()
             .map(|method| format!("/invoke/{component}/{}/{}", service.name, method.name))
             .collect();
-        Self { inner: Arc::new(Inner { client, targets, policy, paths }) }
+        Self { inner: Arc::new(Inner { client, targets, policy, paths, jobs: Mutex::default() }) }
     }
 }
 
@@ -95,6 +105,9 @@ impl tower::Service<ClientCall> for Sender {
 
 impl Inner {
     async fn send(&self, call: ClientCall) -> Result<Reply, ServiceError> {
+        if let Body::Job { id, .. } = &call.body {
+            return self.send_job(*id, &call).await;
+        }
         let mut tried: Vec<Instance> = Vec::new();
         let mut last_error = None;
         for _ in 0..self.policy.attempts.max(1) {
@@ -112,6 +125,11 @@ impl Inner {
             match self.attempt(&instance, &call, remaining).await {
                 Attempt::Answered(result) => {
                     instance.record_success();
+                    if let Some(reply) = result.as_ref().ok().filter(|reply| reply.outcome == Outcome::Accepted) {
+                        if let Ok(status) = JobStatus::decode(reply.format, &reply.body) {
+                            self.remember(status.id, &instance);
+                        }
+                    }
                     return result;
                 }
                 Attempt::Refused(error) => last_error = Some(error),
@@ -143,6 +161,38 @@ impl Inner {
         Err(last_error.unwrap_or_else(|| ServiceError::unavailable("no attempt was made")))
     }
 
+    fn remember(&self, id: JobId, instance: &Instance) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if jobs.len() >= REMEMBERED_JOBS {
+            jobs.clear();
+        }
+        jobs.insert(id, instance.url.clone());
+    }
+
+    /// Asks about a job: first the instance that took it, if known, then every other
+    /// live one until one knows it (any does, when the queue is shared).
+    async fn send_job(&self, id: JobId, call: &ClientCall) -> Result<Reply, ServiceError> {
+        let known = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&id).cloned();
+        let mut instances = self.targets.live();
+        instances.sort_by_key(|instance| Some(&instance.url) != known.as_ref());
+        let remaining = call.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        let mut last_error = None;
+        for instance in instances {
+            let error = match self.attempt(&instance, call, remaining).await {
+                Attempt::Answered(Err(error)) if error.code == ErrorCode::NotFound => error,
+                Attempt::Answered(result) => {
+                    self.remember(id, &instance);
+                    return result;
+                }
+                Attempt::Refused(error) | Attempt::NotSent(error) | Attempt::Lost(error) => error,
+            };
+            last_error = Some(error);
+        }
+        Err(last_error.unwrap_or_else(|| {
+            ServiceError::unavailable(format!("no live instance of the component to ask about job {id}"))
+        }))
+    }
+
     async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
         let (method, url, body) = match &call.body {
@@ -169,6 +219,15 @@ impl Inner {
                     headers.insert(header::CONTENT_TYPE, json);
                 }
                 (method, url, rest.body.clone().map(Into::into))
+            }
+            Body::Job { id, cancel, wait } => {
+                let mut url = format!("{}/jobs/{id}", instance.url);
+                if let Some(wait) = wait {
+                    url.push_str(&format!("?wait={}", wait.as_millis()));
+                }
+                let format = call.channel.format().unwrap_or(Format::Json);
+                headers.insert(header::ACCEPT, HeaderValue::from_static(format.content_type()));
+                (if *cancel { Method::DELETE } else { Method::GET }, url, None)
             }
         };
         headers.extend(call.headers.clone());

@@ -33,6 +33,11 @@ impl Targets {
         Self { component: component.to_owned(), channel, instances, selector }
     }
 
+    /// Every live instance, in the registry's order.
+    pub(crate) fn live(&self) -> Vec<Instance> {
+        self.instances.borrow().iter().cloned().collect()
+    }
+
     /// The instance the selector picks, leaving out those `tried` already and those
     /// ejected for failing (unless nothing else is left). A registry that has not
     /// answered yet (Consul, just after the proxy was built) gets a moment to.

@@ -5,7 +5,7 @@ use crate::{BoxFuture, ErrorCode, ServiceError};
 use std::fmt;
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
     /// Who it is: a user name, or a token's subject.
     pub name: String,

@@ -1,6 +1,9 @@
-use crate::{BoxFuture, ErrorCode, Format, MethodDescriptor, ServiceDescriptor, ServiceError};
+use crate::{
+    jobs::{Job, JobId, JobLink},
+    BoxFuture, ErrorCode, Format, MethodDescriptor, ServiceDescriptor, ServiceError,
+};
 use bytes::Bytes;
-use std::{fmt, str::FromStr};
+use std::{fmt, str::FromStr, sync::Arc};
 
 /// The channels a service can be called on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,6 +129,8 @@ pub enum Outcome {
     Value,
     /// The body is the method's `Err` value, in the method's error type.
     MethodError,
+    /// The call was queued as a job: the body is its [`JobStatus`](crate::jobs::JobStatus).
+    Accepted,
 }
 
 /// The encoded answer to a [`Call`]; faults of courier itself arrive as `Err` instead.
@@ -145,6 +150,27 @@ pub trait Channel: Send + Sync + fmt::Debug {
     /// Sends a call and returns its reply; `Err` is a fault of courier or the network,
     /// never the method's own error.
     fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>>;
+
+    /// Submits a call to a `#[queued]` method as a job, and returns a link to it.
+    fn submit<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Arc<dyn JobLink>, ServiceError>> {
+        let _ = call;
+        Box::pin(async { Err(no_jobs()) })
+    }
+
+    /// A link to the job with this token, submitted to `method` from anywhere.
+    fn attach(
+        &self,
+        service: &'static ServiceDescriptor,
+        method: &'static MethodDescriptor,
+        id: JobId,
+    ) -> Result<Arc<dyn JobLink>, ServiceError> {
+        let _ = (service, method, id);
+        Err(no_jobs())
+    }
+}
+
+fn no_jobs() -> ServiceError {
+    ServiceError::unavailable("this channel does not queue jobs: call queued methods through a remote proxy")
 }
 
 /// How one method's results travel: `#[service]` implements it per method.
@@ -172,7 +198,29 @@ pub async fn invoke<C: MethodCodec>(channel: &dyn Channel, call: Call<'_>) -> Re
         Outcome::MethodError => {
             Err(C::decode_error(reply.format, &reply.body).map_err(|e| C::Error::from(unreadable(e)))?)
         }
+        Outcome::Accepted => Err(C::Error::from(ServiceError::new(
+            ErrorCode::Transport,
+            "the server queued a call to a method the caller does not know as #[queued]",
+        ))),
     }
+}
+
+/// Submits a call to a `#[queued]` method; generated `submit_<method>` calls this.
+pub async fn submit<C: MethodCodec>(
+    channel: &dyn Channel,
+    call: Call<'_>,
+) -> Result<Job<C::Value, C::Error>, C::Error> {
+    Ok(Job::new::<C>(channel.submit(call).await?))
+}
+
+/// Finds a job of a `#[queued]` method by its token; generated `attach_<method>` calls this.
+pub fn attach<C: MethodCodec>(
+    channel: &dyn Channel,
+    service: &'static ServiceDescriptor,
+    method: &'static MethodDescriptor,
+    token: &str,
+) -> Result<Job<C::Value, C::Error>, C::Error> {
+    Ok(Job::new::<C>(channel.attach(service, method, token.parse()?)?))
 }
 
 /// A reply body the caller cannot decode is the server's fault, not a bad request.

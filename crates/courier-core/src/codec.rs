@@ -78,7 +78,8 @@ impl Codec for MsgPackCodec {
 }
 
 /// The codec of one call, chosen at run time from a channel or a `Content-Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Format {
     /// [`JsonCodec`].

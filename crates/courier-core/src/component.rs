@@ -18,6 +18,12 @@ pub trait Component: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'_, Result<(), ServiceError>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Asked before each of the component's workers pulls a queued job: `false` leaves
+    /// the job to other workers for now (asked again a moment later). Default: always.
+    fn ready(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
 }
 
 /// Where a component is in its life.

@@ -1,7 +1,7 @@
 //! What travels with a call besides its arguments: metadata, the deadline, the trace
 //! context and the caller's principal, readable anywhere inside the call.
 
-use crate::{auth::Principal, TraceContext};
+use crate::{auth::Principal, jobs::JobContext, TraceContext};
 use std::{
     collections::BTreeMap,
     future::Future,
@@ -33,6 +33,7 @@ pub struct CallContext {
     deadline: Option<Instant>,
     principal: Option<Arc<Principal>>,
     trace: Option<TraceContext>,
+    job: Option<JobContext>,
 }
 
 impl CallContext {
@@ -98,6 +99,18 @@ impl CallContext {
     /// Sets the trace context.
     pub fn with_trace(mut self, trace: Option<TraceContext>) -> Self {
         self.trace = trace;
+        self
+    }
+
+    /// The job the call runs as, inside a `#[queued]` method run by a worker: its
+    /// token, progress reports, and whether it was cancelled.
+    pub fn job(&self) -> Option<&JobContext> {
+        self.job.as_ref()
+    }
+
+    /// Sets the job the call runs as.
+    pub fn with_job(mut self, job: JobContext) -> Self {
+        self.job = Some(job);
         self
     }
 }

@@ -36,6 +36,9 @@ pub struct MethodDescriptor {
     /// Whether running it twice does no more than running it once (`#[idempotent]`), so
     /// a call that failed mid-way may be sent again.
     pub idempotent: bool,
+    /// Whether it runs as a job on a worker that pulls it (`#[queued]`), the caller
+    /// holding a token instead of a connection.
+    pub queued: bool,
 }
 
 /// What `#[component]` knows about a component.
@@ -51,12 +54,19 @@ pub struct ComponentDescriptor {
     pub max_concurrent: Option<usize>,
     /// Calls past the cap that wait for a place (`queue = N`); the rest get 503.
     pub queue: usize,
+    /// How many of its queued jobs each server runs at once (`workers = N`; default 1).
+    pub workers: usize,
     /// Its own health endpoint, reporting the checks of its services and the server's;
     /// `None` for the server's `/health`, which reports every check.
     pub health: Option<&'static str>,
 }
 
 impl ComponentDescriptor {
+    /// Whether any of its services has a `#[queued]` method.
+    pub fn has_queued_methods(&self) -> bool {
+        self.services.iter().any(|service| service.methods.iter().any(|method| method.queued))
+    }
+
     /// Whether the component bundles the service with this name.
     pub fn serves(&self, service: &str) -> bool {
         self.services.iter().any(|descriptor| descriptor.name == service)

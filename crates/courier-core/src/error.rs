@@ -32,6 +32,10 @@ pub enum ErrorCode {
     MaybeExecuted,
     /// The server failed in a way the caller cannot fix (500).
     Internal,
+    /// The job was cancelled before it ended (409).
+    Cancelled,
+    /// The job ended longer ago than its queue keeps results (410).
+    Expired,
 }
 
 impl ErrorCode {
@@ -45,6 +49,8 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::Cancelled => 409,
+            Self::Expired => 410,
             Self::Internal => 500,
             Self::Transport | Self::MaybeExecuted => 502,
             Self::Unavailable => 503,
@@ -60,6 +66,8 @@ impl ErrorCode {
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            409 => Self::Cancelled,
+            410 => Self::Expired,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             502 => Self::Transport,
@@ -84,6 +92,8 @@ impl ErrorCode {
             Self::Transport => "transport",
             Self::MaybeExecuted => "maybe_executed",
             Self::Internal => "internal",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
         }
     }
 }

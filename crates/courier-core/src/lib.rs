@@ -14,6 +14,7 @@ mod descriptor;
 mod error;
 mod health;
 mod instance;
+pub mod jobs;
 mod local;
 #[doc(hidden)]
 pub mod mux;
@@ -55,11 +56,12 @@ pub mod __private {
     pub use prost;
     pub use std::{sync::Arc, time::Duration, vec::Vec};
 
-    pub use crate::channel::{invoke, Arguments, Call, Channel, MethodCodec};
+    pub use crate::channel::{attach, invoke, submit, Arguments, Call, Channel, MethodCodec};
     pub use crate::codec::Format;
     pub use crate::component::{Component, ComponentEntry};
     pub use crate::descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
     pub use crate::health::{CheckOptions, CheckOutcome, CheckResult, HealthCheck, HealthChecks};
+    pub use crate::jobs::Job;
     pub use crate::protobuf::{decode_message, ProtoElement, ProtoField, ProtoMessage, Schema};
     pub use crate::rest::{
         decode_body, decode_path, decode_query, path_segment, query_string, respond, HttpMethod, ParameterLocation,

@@ -59,6 +59,13 @@ pub trait Dispatch: Send + Sync {
     /// outcome in `format`.
     fn dispatch(&self, method: usize, format: Format, body: Bytes) -> BoxFuture<'static, Dispatched>;
 
+    /// For a `#[queued]` method with a REST route: its arguments, read from `request`
+    /// and encoded as the JSON body of the dispatch endpoint.
+    fn rest_arguments(&self, method: usize, request: RestRequest) -> Result<Vec<u8>, ServiceError> {
+        let _ = (method, request);
+        Err(ServiceError::new(crate::ErrorCode::NotFound, "no queued REST route"))
+    }
+
     /// Serves method `method` on its REST route.
     fn rest(&self, method: usize, request: RestRequest) -> BoxFuture<'static, RestResponse> {
         let _ = (method, request);

@@ -13,6 +13,12 @@
 //! | `courier_client_selections_total` | counter | component, channel, instance |
 //! | `courier_registry_watch_updates_total` | counter | registry, component, channel |
 //! | `courier_registry_instances` | gauge | registry, component, channel |
+//! | `courier_jobs_submitted_total` | counter | component, service, method |
+//! | `courier_jobs_total` | counter | component, service, method, outcome |
+//! | `courier_job_duration_seconds` | histogram | component, service, method |
+//! | `courier_jobs_queued` | gauge | component |
+//! | `courier_jobs_running` | gauge | component |
+//! | `courier_job_redeliveries_total` | counter | component |
 //!
 //! `outcome` is `ok`, `method_error` (the method returned its own error), `cancelled`
 //! (the caller went away), or the [`ErrorCode`] of a fault, such as
@@ -48,6 +54,19 @@ pub const WATCH_UPDATES: &str = "courier_registry_watch_updates_total";
 /// The instances a registry reports now.
 pub const INSTANCES: &str = "courier_registry_instances";
 
+/// Jobs a server queued.
+pub const JOBS_SUBMITTED: &str = "courier_jobs_submitted_total";
+/// Jobs a server's workers ended, by outcome (`succeeded`, `failed`, `cancelled`).
+pub const JOBS_ENDED: &str = "courier_jobs_total";
+/// How long a job's method ran, on the worker.
+pub const JOB_DURATION: &str = "courier_job_duration_seconds";
+/// Jobs waiting for a worker, as the queue last said.
+pub const JOBS_QUEUED: &str = "courier_jobs_queued";
+/// Jobs a server's workers run now.
+pub const JOBS_RUNNING: &str = "courier_jobs_running";
+/// Jobs a worker took that an earlier worker had taken and not ended.
+pub const JOB_REDELIVERIES: &str = "courier_job_redeliveries_total";
+
 /// The suffix of every histogram, for exporters that need buckets per metric.
 pub const DURATION_SUFFIX: &str = "_duration_seconds";
 
@@ -62,6 +81,12 @@ pub fn describe() {
     describe_counter!(CLIENT_SELECTIONS, Unit::Count, "Times a courier proxy picked this instance for a call.");
     describe_counter!(WATCH_UPDATES, Unit::Count, "Changes to the instances a registry reports to proxies.");
     describe_gauge!(INSTANCES, Unit::Count, "The instances a registry reports now.");
+    describe_counter!(JOBS_SUBMITTED, Unit::Count, "Jobs a courier server queued.");
+    describe_counter!(JOBS_ENDED, Unit::Count, "Jobs a courier server's workers ended, by outcome.");
+    describe_histogram!(JOB_DURATION, Unit::Seconds, "How long a job's method ran on a courier worker.");
+    describe_gauge!(JOBS_QUEUED, Unit::Count, "Jobs waiting for a worker, as the queue last said.");
+    describe_gauge!(JOBS_RUNNING, Unit::Count, "Jobs a courier server's workers run now.");
+    describe_counter!(JOB_REDELIVERIES, Unit::Count, "Jobs a worker took again after an earlier run stopped.");
 }
 
 /// Which end of a call is measured.
@@ -202,8 +227,8 @@ impl Drop for CallMeter {
 /// The outcome label of a proxy's call.
 pub fn reply_outcome(result: &Result<Reply, ServiceError>) -> &'static str {
     match result {
-        Ok(reply) if reply.outcome == Outcome::Value => OK,
-        Ok(_) => "method_error",
+        Ok(reply) if reply.outcome == Outcome::MethodError => "method_error",
+        Ok(_) => OK,
         Err(error) => error.code.as_str(),
     }
 }

@@ -20,6 +20,8 @@ struct Options {
     health: Option<LitStr>,
     max_concurrent: Option<syn::LitInt>,
     queue: Option<syn::LitInt>,
+    workers: Option<syn::LitInt>,
+    ready: Option<Path>,
 }
 
 impl Options {
@@ -49,6 +51,12 @@ impl Options {
                     return Err(syn::Error::new(max.span(), "`max_concurrent` must let at least one call run"));
                 }
                 options.max_concurrent = Some(max);
+            } else if meta.path.is_ident("workers") {
+                let workers: syn::LitInt = meta.value()?.parse()?;
+                workers.base10_parse::<usize>()?;
+                options.workers = Some(workers);
+            } else if meta.path.is_ident("ready") {
+                options.ready = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("queue") {
                 let queue: syn::LitInt = meta.value()?.parse()?;
                 queue.base10_parse::<usize>()?;
@@ -56,7 +64,7 @@ impl Options {
             } else {
                 return Err(meta.error(
                     "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown`, \
-                     `health`, `max_concurrent` or `queue`",
+                     `health`, `max_concurrent`, `queue`, `workers` or `ready`",
                 ));
             }
             Ok(())
@@ -129,6 +137,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         }
     });
+    let ready = options.ready.map(|gate| {
+        quote! {
+            fn ready(&self) -> __courier::BoxFuture<'_, bool> {
+                ::std::boxed::Box::pin(#gate(self))
+            }
+        }
+    });
+    let workers = options.workers.as_ref().map_or_else(|| quote!(1), |workers| quote!(#workers));
     let max_concurrent = match &options.max_concurrent {
         Some(max) => quote!(::core::option::Option::Some(#max)),
         None => quote!(::core::option::Option::None),
@@ -159,6 +175,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     health: #health,
                     max_concurrent: #max_concurrent,
                     queue: #queue,
+                    workers: #workers,
                 };
             }
 
@@ -168,6 +185,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 }
                 #startup
                 #shutdown
+                #ready
             }
 
             __courier::inventory::submit! {

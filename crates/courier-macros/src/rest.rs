@@ -287,34 +287,62 @@ impl RestMethod {
 
     /// The server's handler: reads the arguments from where they travel and calls the method.
     pub(crate) fn handler(&self, method: &Ident, path_type: &Ident, query_type: &Ident) -> TokenStream {
-        let arguments = self.parameters.iter().map(|(name, _, location)| match location {
-            Location::Path => quote!(path.#name),
-            Location::Query => quote!(query.#name),
-            Location::Body => quote!(body),
-        });
+        let decode = self.decode(path_type, query_type, &quote!(__courier::RestResponse::fault(&error)));
+        let arguments = self.arguments();
+        let no_content = self.no_content;
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                #decode
+                __courier::respond(implementation.#method(#(#arguments),*).await, #no_content)
+            })
+        }
+    }
+
+    /// For a queued method: reads the arguments from where they travel, and encodes them
+    /// as the JSON body of the dispatch endpoint, which the job runs with.
+    pub(crate) fn arguments_json(&self, path_type: &Ident, query_type: &Ident, borrowed: &Ident) -> TokenStream {
+        let decode = self.decode(path_type, query_type, &quote!(::core::result::Result::Err(error)));
+        let names = self.parameters.iter().map(|(name, _, _)| name);
+        let arguments = self.arguments();
+        quote! {{
+            #decode
+            __courier::Format::Json.encode(&#borrowed { #(#names: &#arguments,)* _borrowed: ::core::marker::PhantomData })
+        }}
+    }
+
+    /// Each argument, by where it was decoded.
+    fn arguments(&self) -> Vec<TokenStream> {
+        self.parameters
+            .iter()
+            .map(|(name, _, location)| match location {
+                Location::Path => quote!(path.#name),
+                Location::Query => quote!(query.#name),
+                Location::Body => quote!(body),
+            })
+            .collect()
+    }
+
+    /// Decodes `path`, `query` and `body` from `request`; `fail` answers an `error`.
+    fn decode(&self, path_type: &Ident, query_type: &Ident, fail: &TokenStream) -> TokenStream {
         let body = match self.in_location(Location::Body).next() {
             Some((_, ty, _)) => quote! {
                 let body: #ty = match __courier::decode_body(&request) {
                     ::core::result::Result::Ok(body) => body,
-                    ::core::result::Result::Err(error) => return __courier::RestResponse::fault(&error),
+                    ::core::result::Result::Err(error) => return #fail,
                 };
             },
             None => TokenStream::new(),
         };
-        let no_content = self.no_content;
         quote! {
-            ::std::boxed::Box::pin(async move {
-                let path: #path_type = match __courier::decode_path(&request.path) {
-                    ::core::result::Result::Ok(path) => path,
-                    ::core::result::Result::Err(error) => return __courier::RestResponse::fault(&error),
-                };
-                let query: #query_type = match __courier::decode_query(&request.query) {
-                    ::core::result::Result::Ok(query) => query,
-                    ::core::result::Result::Err(error) => return __courier::RestResponse::fault(&error),
-                };
-                #body
-                __courier::respond(implementation.#method(#(#arguments),*).await, #no_content)
-            })
+            let path: #path_type = match __courier::decode_path(&request.path) {
+                ::core::result::Result::Ok(path) => path,
+                ::core::result::Result::Err(error) => return #fail,
+            };
+            let query: #query_type = match __courier::decode_query(&request.query) {
+                ::core::result::Result::Ok(query) => query,
+                ::core::result::Result::Err(error) => return #fail,
+            };
+            #body
         }
     }
 }

@@ -30,7 +30,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
 /// Whether `#[service]` consumes an attribute of the trait, a method or an argument.
 fn is_consumed(attr: &syn::Attribute) -> bool {
-    rest::is_rest_attribute(attr) || access::is_access_attribute(attr) || attr.path().is_ident("idempotent")
+    rest::is_rest_attribute(attr)
+        || access::is_access_attribute(attr)
+        || attr.path().is_ident("idempotent")
+        || attr.path().is_ident("queued")
 }
 
 /// Removes the attributes `#[service]` consumes, so the compiler does not look for
@@ -94,6 +97,7 @@ struct Method {
     sig: Signature,
     access: TokenStream,
     idempotent: bool,
+    queued: bool,
     rest: Option<rest::RestMethod>,
     arguments: Vec<(Ident, Type)>,
     ok: Type,
@@ -206,7 +210,26 @@ impl Method {
             }
         }
         let idempotent = function.attrs.iter().any(|attr| attr.path().is_ident("idempotent"));
-        Ok(Self { sig, access, idempotent, rest, arguments, ok, error })
+        let queued = function.attrs.iter().any(|attr| attr.path().is_ident("queued"));
+        Ok(Self { sig, access, idempotent, queued, rest, arguments, ok, error })
+    }
+
+    /// `submit_<method>` and `attach_<method>`, for a queued method.
+    fn job_methods(&self) -> (Ident, Ident) {
+        (format_ident!("submit_{}", self.sig.ident), format_ident!("attach_{}", self.sig.ident))
+    }
+
+    /// The signatures of `submit_<method>` and `attach_<method>`.
+    fn job_signatures(&self) -> (Signature, Signature) {
+        let (submit, attach) = self.job_methods();
+        let (ok, error) = (&self.ok, &self.error);
+        let mut submit_sig = self.sig.clone();
+        submit_sig.ident = submit;
+        submit_sig.output = parse_quote!(-> ::core::result::Result<::courier::__private::Job<#ok, #error>, #error>);
+        let attach_sig: Signature = parse_quote! {
+            fn #attach(&self, token: &str) -> ::core::result::Result<::courier::__private::Job<#ok, #error>, #error>
+        };
+        (boxed::signature(&submit_sig), attach_sig)
     }
 
     fn arguments_type(&self) -> Ident {
@@ -314,6 +337,37 @@ impl Service {
                 }
             }
         }
+        for method in self.methods.iter().filter(|method| method.queued) {
+            let name = method.sig.ident.to_string();
+            let error = &method.error;
+            let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
+            let (submit, attach) = method.job_signatures();
+            let submit_doc = format!(
+                "Submits `{name}` as a job and returns at once: the job's token, status, result and cancellation. \
+                 Proxies only; an implementation answers `unavailable`."
+            );
+            let attach_doc = format!("The `{name}` job with this token, submitted from any process.");
+            item.items.push(parse_quote! {
+                #[doc = #submit_doc]
+                #submit {
+                    let _ = (#(#names,)*);
+                    ::std::boxed::Box::pin(async {
+                        ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
+                            ::courier::__private::ServiceError::unavailable("jobs are submitted through a proxy on a remote channel"),
+                        ))
+                    })
+                }
+            });
+            item.items.push(parse_quote! {
+                #[doc = #attach_doc]
+                #attach {
+                    let _ = token;
+                    ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
+                        ::courier::__private::ServiceError::unavailable("jobs are found through a proxy on a remote channel"),
+                    ))
+                }
+            });
+        }
         // `#[implementation]` overrides it with the implementing type's health checks.
         item.items.push(parse_quote! {
             #[doc(hidden)]
@@ -338,6 +392,7 @@ impl Service {
             };
             let access = &method.access;
             let idempotent = method.idempotent;
+            let queued = method.queued;
             quote! {
                 __courier::MethodDescriptor {
                     name: #name,
@@ -346,6 +401,7 @@ impl Service {
                     rest: #rest,
                     access: #access,
                     idempotent: #idempotent,
+                    queued: #queued,
                 }
             }
         });
@@ -583,6 +639,24 @@ impl Service {
             let borrowed = method.borrowed_arguments_type();
             let codec = method.codec_type();
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
+            let jobs = method.queued.then(|| {
+                let (submit, attach) = method.job_signatures();
+                quote! {
+                    #submit {
+                        ::std::boxed::Box::pin(async move {
+                            let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
+                            let arguments = #borrowed { #(#names: &#names,)* _borrowed: ::core::marker::PhantomData };
+                            let call = __courier::Call { service, method: &service.methods[#index], arguments: &arguments };
+                            __courier::submit::<#codec>(&*self.channel, call).await
+                        })
+                    }
+
+                    #attach {
+                        let service = <dyn #ident as __courier::Service>::DESCRIPTOR;
+                        __courier::attach::<#codec>(&*self.channel, service, &service.methods[#index], token)
+                    }
+                }
+            });
             quote! {
                 #sig {
                     ::std::boxed::Box::pin(async move {
@@ -592,6 +666,8 @@ impl Service {
                         __courier::invoke::<#codec>(&*self.channel, call).await
                     })
                 }
+
+                #jobs
             }
         });
         quote! {
@@ -681,6 +757,12 @@ impl Service {
             let handler = route.handler(&method.sig.ident, &path, &query);
             Some(quote!(#index => #handler,))
         });
+        let argument_arms = self.methods.iter().enumerate().filter_map(|(index, method)| {
+            let route = method.rest.as_ref().filter(|_| method.queued)?;
+            let (path, query, _) = method.rest_types();
+            let encode = route.arguments_json(&path, &query, &method.borrowed_arguments_type());
+            Some(quote!(#index => #encode,))
+        });
         quote! {
             struct Dispatcher {
                 implementation: __courier::Arc<dyn #ident>,
@@ -700,6 +782,18 @@ impl Service {
                             let _ = (body, implementation);
                             __courier::Dispatched::Failed(__courier::unknown_method(#service_name, method))
                         }),
+                    }
+                }
+
+                fn rest_arguments(
+                    &self,
+                    method: usize,
+                    request: __courier::RestRequest,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, __courier::ServiceError> {
+                    let _ = &request;
+                    match method {
+                        #(#argument_arms)*
+                        _ => ::core::result::Result::Err(__courier::unknown_method(#service_name, method)),
                     }
                 }
 

@@ -3,6 +3,7 @@ use crate::{
     fast_path::{Dispatcher, Host},
     health,
     invoke::{self, DispatchTable, PREFIX},
+    jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
     metrics,
     observe::{Endpoints, ObserveLayer},
@@ -10,6 +11,7 @@ use crate::{
     rest::RestRoutes,
     serve::{Limits, Serving},
     server::{Running, Server},
+    workers::{Crew, Workers},
     ServerError,
 };
 use axum::{
@@ -17,9 +19,10 @@ use axum::{
     Json, Router,
 };
 use courier_core::{
-    auth::Authenticator, publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component,
-    ComponentEntry, ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry,
-    Registration, Service,
+    auth::Authenticator,
+    jobs::{InProcessQueue, JobQueue},
+    publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry,
+    HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -46,6 +49,7 @@ pub struct ServerBuilder {
     /// By component name, the layer around its calls.
     component_layers: HashMap<&'static str, ComponentLayer>,
     health_checks: Vec<HealthCheck>,
+    jobs: Arc<dyn JobQueue>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -76,6 +80,7 @@ impl Default for ServerBuilder {
             layered: false,
             component_layers: HashMap::new(),
             health_checks: Vec::new(),
+            jobs: Arc::new(InProcessQueue::new()),
         }
     }
 }
@@ -98,6 +103,16 @@ impl ServerBuilder {
     /// Where components are registered. Default: [`LocalRegistry::shared`].
     pub fn registry(mut self, registry: impl ComponentRegistry) -> Self {
         self.registry = Arc::new(registry);
+        self
+    }
+
+    /// Where calls to `#[queued]` methods wait for a worker, and where their state and
+    /// results are kept. Default: an [`InProcessQueue`] of this server's own, whose jobs
+    /// only this server's workers run; share a NATS JetStream queue (`courier-nats`) so
+    /// that every instance's workers pull from one queue and any instance answers for
+    /// any job.
+    pub fn jobs(mut self, queue: impl JobQueue) -> Self {
+        self.jobs = Arc::new(queue);
         self
     }
 
@@ -256,7 +271,14 @@ impl ServerBuilder {
         let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
 
         let gate = Gate::new();
-        let mut table = DispatchTable::new(self.max_body_bytes, self.authenticator.clone(), Arc::clone(&gate));
+        let mut table = DispatchTable::new(
+            self.max_body_bytes,
+            self.authenticator.clone(),
+            Arc::clone(&gate),
+            Arc::clone(&self.jobs),
+        );
+        let mut desk = JobDesk::new(Arc::clone(&self.jobs), self.authenticator.clone());
+        let mut crews = Vec::new();
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
@@ -277,7 +299,9 @@ impl ServerBuilder {
                 if on_rest {
                     let implementation = &bound[service.name];
                     rest.add(
+                        descriptor,
                         implementation,
+                        &self.jobs,
                         self.max_body_bytes,
                         self.authenticator.as_ref(),
                         &gate,
@@ -287,12 +311,33 @@ impl ServerBuilder {
                     .map_err(ServerError::Routes)?;
                     endpoints.add_rest(service, &instance_id);
                 }
+                for method in service.methods.iter().filter(|method| method.queued) {
+                    desk.add(service.name, method.name, method.access);
+                }
                 if !checked.contains(&service.name) {
                     checked.push(service.name);
                     for check in bound[service.name].health_checks() {
                         health.add_for_service(service.name, check.clone());
                     }
                 }
+            }
+            if descriptor.has_queued_methods() {
+                self.jobs
+                    .open(descriptor.name)
+                    .await
+                    .map_err(|source| ServerError::Jobs { component: descriptor.name, source })?;
+                let methods =
+                    descriptor
+                        .services
+                        .iter()
+                        .flat_map(|service| {
+                            let dispatcher = &bound[service.name].dispatcher;
+                            service.methods.iter().filter(|method| method.queued).map(move |method| {
+                                ((service.name, method.name), (Arc::clone(dispatcher), method.index))
+                            })
+                        })
+                        .collect();
+                crews.push((descriptor.name, methods));
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
@@ -330,7 +375,8 @@ impl ServerBuilder {
             let mut router = router
                 .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).with_state(table).layer(observe.clone()))
                 .merge(health_routes)
-                .merge(metrics::routes());
+                .merge(metrics::routes())
+                .merge(desk.routes());
             if !rest.mounted.is_empty() {
                 router = router
                     .route(OPENAPI_PATH, get(move || async move { Json(document) }))
@@ -351,8 +397,16 @@ impl ServerBuilder {
             ServerError::Routes(message)
         })?;
 
-        let running: Vec<Running> = self
-            .components
+        let components: Vec<Arc<dyn Component>> = self.components.into_iter().map(Arc::from).collect();
+        let crews: Vec<_> = crews
+            .into_iter()
+            .filter_map(|(name, methods)| {
+                let component = components.iter().find(|component| component.descriptor().name == name)?;
+                let crew = Crew { component: Arc::clone(component), queue: Arc::clone(&self.jobs), methods };
+                Some((crew, component.descriptor().workers))
+            })
+            .collect();
+        let running: Vec<Running> = components
             .into_iter()
             .zip(registrations)
             .map(|(component, registration)| Running::new(component, registration))
@@ -371,6 +425,7 @@ impl ServerBuilder {
         let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
         server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits));
         server.bound.iter().for_each(publish_local);
+        server.workers = Some(Workers::spawn(crews));
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");
         Ok(server)

@@ -47,4 +47,12 @@ pub enum ServerError {
         /// The registry's error.
         source: ServiceError,
     },
+    /// The job queue could not be opened for a component's queued methods.
+    #[error("cannot open the job queue of component `{component}`: {source}")]
+    Jobs {
+        /// The component.
+        component: &'static str,
+        /// The queue's error.
+        source: ServiceError,
+    },
 }

@@ -4,6 +4,7 @@
 use crate::{
     admission::{Gate, Limit},
     context::{admit, challenge},
+    jobs::{self, QueuedMethod},
 };
 use axum::{
     body::Body,
@@ -13,6 +14,7 @@ use axum::{
 use bytes::Bytes;
 use courier_core::{
     auth::{Access, Authenticator},
+    jobs::{JobQueue, JobStatus},
     BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
@@ -34,6 +36,14 @@ struct Endpoint {
     limit: Option<Arc<Limit>>,
     /// Whether the fast path may answer it: no component layer wraps it.
     direct: bool,
+    /// For a `#[queued]` method: submitted as a job instead of run.
+    queued: Option<QueuedMethod>,
+}
+
+/// What a call came to.
+enum Answer {
+    Dispatched(Dispatched),
+    Queued(JobStatus),
 }
 
 /// Every method of every component, by path; built once when the server starts.
@@ -42,11 +52,17 @@ pub(crate) struct DispatchTable {
     max_body_bytes: usize,
     authenticator: Option<Arc<dyn Authenticator>>,
     gate: Arc<Gate>,
+    queue: Arc<dyn JobQueue>,
 }
 
 impl DispatchTable {
-    pub(crate) fn new(max_body_bytes: usize, authenticator: Option<Arc<dyn Authenticator>>, gate: Arc<Gate>) -> Self {
-        Self { endpoints: HashMap::new(), max_body_bytes, authenticator, gate }
+    pub(crate) fn new(
+        max_body_bytes: usize,
+        authenticator: Option<Arc<dyn Authenticator>>,
+        gate: Arc<Gate>,
+        queue: Arc<dyn JobQueue>,
+    ) -> Self {
+        Self { endpoints: HashMap::new(), max_body_bytes, authenticator, gate, queue }
     }
 
     pub(crate) fn add(
@@ -72,6 +88,11 @@ impl DispatchTable {
                 channels,
                 limit: limit.cloned(),
                 direct,
+                queued: method.queued.then_some(QueuedMethod {
+                    component: component.name,
+                    service: service.descriptor.name,
+                    method: method.name,
+                }),
             };
             self.endpoints.insert(path, endpoint);
         }
@@ -89,19 +110,20 @@ pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Req
     // Errors answer in the caller's codec when it named one we speak.
     let reply_format = format.unwrap_or(Format::Json);
     match call(&table, request, format).await {
-        Ok(Dispatched::Value(body)) => encoded(StatusCode::OK, reply_format, body),
-        Ok(Dispatched::MethodError(body)) => {
+        Ok(Answer::Queued(status)) => jobs::accepted(reply_format, &status),
+        Ok(Answer::Dispatched(Dispatched::Value(body))) => encoded(StatusCode::OK, reply_format, body),
+        Ok(Answer::Dispatched(Dispatched::MethodError(body))) => {
             let mut response = encoded(StatusCode::INTERNAL_SERVER_ERROR, reply_format, body);
             response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
             response
         }
-        Ok(Dispatched::Failed(error)) | Err(error) => {
+        Ok(Answer::Dispatched(Dispatched::Failed(error))) | Err(error) => {
             challenge(error_response(reply_format, &error), &error, table.authenticator.as_deref())
         }
     }
 }
 
-async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -> Result<Dispatched, ServiceError> {
+async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -> Result<Answer, ServiceError> {
     if request.method() != Method::POST {
         return Err(ServiceError::new(
             ErrorCode::MethodNotAllowed,
@@ -132,13 +154,16 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
     let context = admit(&parts.headers, endpoint.access, table.authenticator.as_deref()).await?;
     let _pass = table.gate.admit(endpoint.limit.as_deref()).await?;
     let body = read_body(body, table.max_body_bytes).await?;
+    if let Some(target) = endpoint.queued {
+        return Ok(Answer::Queued(jobs::submit(&*table.queue, target, format, body, false, &context).await?));
+    }
     let remaining = context.remaining();
     let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
     let dispatched = within(remaining, AssertUnwindSafe(dispatch).catch_unwind()).await?;
-    Ok(dispatched.unwrap_or_else(|_| {
+    Ok(Answer::Dispatched(dispatched.unwrap_or_else(|_| {
         tracing::error!(path, "service method panicked");
         Dispatched::Failed(ServiceError::internal("the method panicked"))
-    }))
+    })))
 }
 
 /// Runs a call until the caller's deadline, if it sent one; past it the work is dropped.

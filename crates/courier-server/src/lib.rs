@@ -10,6 +10,7 @@ mod error;
 mod fast_path;
 mod health;
 mod invoke;
+mod jobs;
 mod layer;
 mod metrics;
 mod mux;
@@ -18,6 +19,7 @@ mod openapi;
 mod rest;
 mod serve;
 mod server;
+mod workers;
 
 pub use builder::ServerBuilder;
 pub use context::{DEADLINE_HEADER, METADATA_PREFIX};

@@ -5,6 +5,7 @@ use crate::{
     admission::{Gate, Limit},
     context::{admit, challenge},
     invoke::{self, error_response, read_body, within, ERROR_HEADER},
+    jobs::{self, QueuedMethod},
     layer::ComponentLayer,
 };
 use axum::{
@@ -15,8 +16,9 @@ use axum::{
 };
 use courier_core::{
     auth::{Access, Authenticator},
+    jobs::JobQueue,
     rest::{HttpMethod, RestRequest, RestRoute},
-    BoundService, Dispatch, ErrorCode, Format, ServiceError,
+    BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, HeaderValue, StatusCode};
@@ -33,9 +35,12 @@ pub(crate) struct RestRoutes {
 
 impl RestRoutes {
     /// Mounts the routes of a service; two routes with the same method and path conflict.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add(
         &mut self,
+        component: &'static ComponentDescriptor,
         service: &BoundService,
+        queue: &Arc<dyn JobQueue>,
         max_body_bytes: usize,
         authenticator: Option<&Arc<dyn Authenticator>>,
         gate: &Arc<Gate>,
@@ -63,6 +68,14 @@ impl RestRoutes {
                 authenticator: authenticator.cloned(),
                 gate: Arc::clone(gate),
                 limit: limit.cloned(),
+                queued: method.queued.then(|| {
+                    let target = QueuedMethod {
+                        component: component.name,
+                        service: service.descriptor.name,
+                        method: method.name,
+                    };
+                    (target, Arc::clone(queue))
+                }),
             });
             let handler = move |params: Result<Path<Vec<(String, String)>>, PathRejection>, request: Request| {
                 let endpoint = Arc::clone(&endpoint);
@@ -142,6 +155,8 @@ struct Endpoint {
     authenticator: Option<Arc<dyn Authenticator>>,
     gate: Arc<Gate>,
     limit: Option<Arc<Limit>>,
+    /// For a `#[queued]` method: where its jobs go.
+    queued: Option<(QueuedMethod, Arc<dyn JobQueue>)>,
 }
 
 async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
@@ -155,6 +170,11 @@ async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Reques
         None => body.is_empty(),
     };
     let request = RestRequest { path, query: parts.uri.query().unwrap_or_default().to_owned(), body, json };
+    if let Some((target, queue)) = &endpoint.queued {
+        let arguments = endpoint.dispatcher.rest_arguments(endpoint.method, request)?;
+        let status = jobs::submit(&**queue, *target, Format::Json, arguments.into(), true, &context).await?;
+        return Ok(jobs::accepted(Format::Json, &status));
+    }
     let remaining = context.remaining();
     let answer = context.scope(endpoint.dispatcher.rest(endpoint.method, request));
     let answered = within(remaining, AssertUnwindSafe(answer).catch_unwind()).await?;

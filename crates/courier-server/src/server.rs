@@ -1,4 +1,4 @@
-use crate::{admission::Gate, serve::Serving, ServerBuilder, ServerError};
+use crate::{admission::Gate, serve::Serving, workers::Workers, ServerBuilder, ServerError};
 use courier_core::{
     withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager, HealthReport,
     Registration,
@@ -25,20 +25,22 @@ pub struct Server {
     pub(crate) serving: Option<Serving>,
     /// Admits calls until the server drains.
     pub(crate) gate: Arc<Gate>,
+    /// The workers of the components' queued methods.
+    pub(crate) workers: Option<Workers>,
     drain_timeout: Duration,
     health: HealthManager,
 }
 
 /// A component with its registration and where it is in its life.
 pub(crate) struct Running {
-    component: Box<dyn Component>,
+    component: Arc<dyn Component>,
     registration: Registration,
     status: ComponentStatus,
     registered: bool,
 }
 
 impl Running {
-    pub(crate) fn new(component: Box<dyn Component>, registration: Registration) -> Self {
+    pub(crate) fn new(component: Arc<dyn Component>, registration: Registration) -> Self {
         Self { component, registration, status: ComponentStatus::NotStarted, registered: false }
     }
 }
@@ -67,7 +69,18 @@ impl Server {
         drain_timeout: Duration,
         health: HealthManager,
     ) -> Self {
-        Self { local_addr, url, registry, components, bound, serving: None, gate: Gate::new(), drain_timeout, health }
+        Self {
+            local_addr,
+            url,
+            registry,
+            components,
+            bound,
+            serving: None,
+            gate: Gate::new(),
+            workers: None,
+            drain_timeout,
+            health,
+        }
     }
 
     /// The address the server listens on, with the real port when bound to port 0.
@@ -150,7 +163,12 @@ impl Server {
         // calls already taken run to their end, up to the drain timeout.
         self.gate.drain();
         let started = std::time::Instant::now();
-        let drained = self.gate.idle(self.drain_timeout).await;
+        let workers = async {
+            if let Some(workers) = self.workers.take() {
+                workers.stop(self.drain_timeout).await;
+            }
+        };
+        let (drained, ()) = tokio::join!(self.gate.idle(self.drain_timeout), workers);
         if let Some(serving) = self.serving.take() {
             let left = self.drain_timeout.saturating_sub(started.elapsed());
             if !serving.stop(left).await || !drained {

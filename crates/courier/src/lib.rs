@@ -233,6 +233,15 @@ pub use courier_macros::ProtoMessage;
 
 pub use courier_core::protobuf;
 
+/// Queued calls: `#[queued]` methods, their [`Job`](jobs::Job) handles, and the queues
+/// they wait in.
+pub mod jobs {
+    pub use courier_core::jobs::{
+        InProcessQueue, Job, JobContext, JobId, JobLink, JobOutcome, JobPoll, JobQueue, JobRecord, JobRequest,
+        JobState, JobStatus, Lease, Progress,
+    };
+}
+
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
