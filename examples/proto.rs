@@ -2,16 +2,17 @@
 //! (default: `proto/`). `cargo xtask proto` runs it.
 
 use courier::Service;
-use courier_examples::Greeter;
+use courier_examples::{Greeter, Reports};
 use std::path::PathBuf;
 
 fn main() -> std::io::Result<()> {
     let folder = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "proto".into()));
-    let descriptor = <dyn Greeter as Service>::DESCRIPTOR;
-    if let Some(schema) = descriptor.protobuf {
-        let path = folder.join(format!("{}.proto", descriptor.name));
-        std::fs::write(&path, schema())?;
-        println!("wrote {}", path.display());
+    for descriptor in [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR] {
+        if let Some(schema) = descriptor.protobuf {
+            let path = folder.join(format!("{}.proto", descriptor.name));
+            std::fs::write(&path, schema())?;
+            println!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

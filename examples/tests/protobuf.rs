@@ -5,7 +5,7 @@ mod common;
 
 use common::ServerProcess;
 use courier::Service;
-use courier_examples::Greeter;
+use courier_examples::{Greeter, Reports};
 use std::{path::Path, process::Command};
 
 fn proto_folder() -> &'static Path {
@@ -13,10 +13,13 @@ fn proto_folder() -> &'static Path {
 }
 
 #[test]
-fn the_committed_schema_is_what_the_code_generates() {
-    let schema = <dyn Greeter as Service>::DESCRIPTOR.protobuf.expect("greeter is declared for protobuf");
-    let committed = std::fs::read_to_string(proto_folder().join("greeter.proto")).expect("proto/greeter.proto");
-    assert!(committed == schema(), "proto/greeter.proto is out of date: run `cargo xtask proto` and commit it");
+fn the_committed_schemas_are_what_the_code_generates() {
+    for descriptor in [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR] {
+        let schema = descriptor.protobuf.expect("declared for protobuf");
+        let file = format!("{}.proto", descriptor.name);
+        let committed = std::fs::read_to_string(proto_folder().join(&file)).expect("a committed schema");
+        assert!(committed == schema(), "proto/{file} is out of date: run `cargo xtask proto` and commit it");
+    }
 }
 
 #[test]
@@ -28,7 +31,7 @@ fn python_protobuf_reads_and_writes_the_channel() {
         .args(["-m", "grpc_tools.protoc"])
         .arg(format!("-I{}", proto_folder().display()))
         .arg(format!("--python_out={}", generated.display()))
-        .args(["greeter.proto", "courier.proto"])
+        .args(["greeter.proto", "reports.proto", "courier.proto"])
         .output()
         .expect("run protoc from grpcio-tools");
     assert!(protoc.status.success(), "protoc refused the schema: {}", String::from_utf8_lossy(&protoc.stderr));

@@ -102,6 +102,24 @@ pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
 /// credential get 401 with `WWW-Authenticate`, callers without the role 403 — on every
 /// channel; in-process, the caller's principal is the one in the [`CallContext`].
 ///
+/// Queued methods: `#[queued]` on a method makes each call a job that a worker of the
+/// component pulls when it has a free slot (see [`jobs`]). Proxies gain
+/// `submit_<method>(args) -> Job<T, E>`, which returns at once, and
+/// `attach_<method>(token) -> Job<T, E>`, which finds a job again; the plain method
+/// submits and waits. Over HTTP such a call answers `202 Accepted` with
+/// `Location: /jobs/<id>`.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// #[service]
+/// pub trait Transcoder {
+///     /// Minutes of work: the caller gets a job, not a held connection.
+///     #[queued]
+///     async fn transcode(&self, url: String) -> Result<String, ServiceError>;
+/// }
+/// ```
+///
 /// It generates the trait itself (object-safe, so local implementations and remote
 /// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
 /// dispatcher. See the [crate example](crate).
@@ -111,6 +129,9 @@ pub use courier_macros::service;
 ///
 /// `#[component(name = "greeter", services = [Greeter, Admin], channels = ["dispatch-msgpack"],
 /// startup = Self::open, shutdown = Self::close, health = "/greeter/health")]` on a struct.
+/// `workers = N` runs at most N of the component's queued jobs at once per server
+/// (default 1), and `ready = Self::has_capacity` (an `async fn(&self) -> bool`) is asked
+/// before each worker pulls a job, so a worker takes work only when it has room for it.
 /// Every option but `services` is optional: the name defaults to the struct name in
 /// kebab-case, the channels to every remote channel, and the hooks (`async fn(&self) ->
 /// Result<(), ServiceError>`) to nothing. A unit struct can be found by
