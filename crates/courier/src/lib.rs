@@ -54,6 +54,8 @@ pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
 
 #[cfg(feature = "consul")]
 pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
+#[cfg(feature = "nats")]
+pub use courier_nats::{NatsQueue, NatsQueueBuilder};
 
 #[cfg(feature = "auth")]
 pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
