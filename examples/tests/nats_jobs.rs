@@ -1,0 +1,254 @@
+//! Queued methods on the NATS JetStream queue, with a real nats-server: results on every
+//! remote channel, jobs shared by several worker processes (one job at a time each, a
+//! gate that holds a worker back), a worker killed mid-job, a restart of nats-server, and
+//! a job found by its token from another process.
+
+use courier::{
+    jobs::{JobRecord, JobState, JobStatus},
+    prelude::*,
+    NatsQueue,
+};
+use courier_examples::{Report, ReportError, ReportSpec, Reports, ReportsComponent};
+use courier_test_support::{wait_until, NatsServer};
+use futures_util::{future::join_all, StreamExt};
+use std::{
+    collections::BTreeSet,
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+const COMPONENT: &str = "reports-component";
+/// How long a job stays with a worker that stopped reporting, in these tests.
+const ACK_WAIT_MS: &str = "2000";
+
+fn spec(title: &str, pages: u32, page_ms: u64) -> ReportSpec {
+    ReportSpec { title: title.into(), pages, page_ms }
+}
+
+/// A `reports-server` process on the test's NATS, killed when dropped.
+struct Worker {
+    child: Child,
+    url: String,
+}
+
+impl Worker {
+    fn start(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_reports-server"));
+        command
+            .env("COURIER_INSTANCE", instance)
+            .env("NATS_URL", nats.url())
+            .env("COURIER_NATS_ACK_WAIT_MS", ACK_WAIT_MS)
+            .env_remove("CONSUL_HTTP_ADDR")
+            .env_remove("COURIER_PEERS")
+            .env_remove("COURIER_GATE_FILE")
+            .stdout(Stdio::piped());
+        if let Some(gate) = gate {
+            command.env("COURIER_GATE_FILE", gate);
+        }
+        let mut child = command.spawn().expect("spawn reports-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(url.to_owned());
+                }
+            }
+        });
+        let url = receiver.recv_timeout(Duration::from_secs(30)).expect("reports-server prints its URL within 30 s");
+        Self { child, url }
+    }
+
+    /// Kills the process at once, as a crash or `kill -9` would.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A proxy that knows the component at these URLs only.
+fn reports_at(urls: &[&str]) -> Arc<dyn Reports> {
+    let registry = LocalRegistry::new();
+    for url in urls {
+        registry.add_peer(COMPONENT, url);
+    }
+    ServiceManager::new(registry).get::<dyn Reports>().unwrap()
+}
+
+/// A gate file that exists until it is removed.
+fn gate_file(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("courier-nats-gate-{}-{name}", std::process::id()));
+    std::fs::write(&path, b"closed").unwrap();
+    path
+}
+
+/// Submits `count` jobs, `at_once` at a time, and waits for each.
+async fn render_all(reports: &dyn Reports, title: &str, count: usize, at_once: usize, page_ms: u64) -> Vec<Report> {
+    let mut reports_done = Vec::new();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(at_once) {
+        let submitted =
+            join_all(chunk.iter().map(|index| reports.submit_render(spec(&format!("{title}-{index}"), 1, page_ms))))
+                .await;
+        let jobs: Vec<_> = submitted.into_iter().map(|job| job.unwrap()).collect();
+        for report in join_all(jobs.iter().map(|job| job.wait())).await {
+            reports_done.push(report.unwrap());
+        }
+    }
+    reports_done
+}
+
+#[tokio::test]
+async fn a_queued_method_returns_its_result_on_every_remote_channel_through_nats() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let queue = NatsQueue::builder().url(nats.url()).connect().await.unwrap();
+    assert!(!format!("{queue:?}").is_empty());
+    let registry = LocalRegistry::new();
+    let mut server =
+        Server::builder().registry(registry.clone()).jobs(queue).component(ReportsComponent).start().await.unwrap();
+    let services = ServiceManager::new(registry);
+    for channel in ChannelKind::REMOTE.iter().copied() {
+        let reports = services.proxy::<dyn Reports>().channel(channel).build().unwrap();
+        let report = reports.render(spec("Q1", 2, 1)).await.unwrap_or_else(|error| panic!("{channel}: {error}"));
+        assert_eq!((report.title.as_str(), report.pages, report.attempt), ("Q1", 2, 1), "{channel}");
+        let refused = reports.render(spec("refuse", 1, 1)).await.unwrap_err();
+        assert_eq!(refused, ReportError::Refused("refuse".into()), "{channel}");
+        let job = reports.submit_render(spec("Q2", 1, 1)).await.unwrap();
+        assert_eq!(job.wait().await.unwrap().title, "Q2", "{channel}");
+        assert_eq!(job.status().await.unwrap().state, JobState::Succeeded, "{channel}");
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn jobs_spread_over_worker_processes_one_at_a_time_and_a_closed_gate_holds_a_worker_back() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|name| Worker::start(name, &nats, None)).collect();
+    let urls: Vec<&str> = workers.iter().map(|worker| worker.url.as_str()).collect();
+    let reports = reports_at(&urls);
+
+    let done = render_all(&*reports, "spread", 200, 50, 20).await;
+    assert_eq!(done.len(), 200);
+    let titles: BTreeSet<_> = done.iter().map(|report| report.title.clone()).collect();
+    assert_eq!(titles.len(), 200, "every job answered with its own report");
+    assert!(done.iter().all(|report| report.running_here == 1), "a worker ran two jobs at once");
+    let took: BTreeSet<_> = done.iter().map(|report| report.worker.as_str()).collect();
+    assert_eq!(took, BTreeSet::from(["w1", "w2", "w3"]), "every worker took jobs");
+
+    let gate = gate_file("spread");
+    let gated = Worker::start("gated", &nats, Some(&gate));
+    let done = render_all(&*reports, "closed", 40, 20, 50).await;
+    assert!(done.iter().all(|report| report.worker != "gated"), "a worker behind a closed gate took a job");
+
+    std::fs::remove_file(&gate).unwrap();
+    let everywhere = reports_at(&[urls[0], urls[1], urls[2], gated.url.as_str()]);
+    wait_until(Duration::from_secs(60), "the worker whose gate opened takes jobs", || async {
+        render_all(&*everywhere, "open", 8, 8, 200).await.iter().any(|report| report.worker == "gated")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_is_killed_completes_on_another_with_one_outcome() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let gate = gate_file("killed");
+    let mut doomed = Worker::start("doomed", &nats, None);
+    let survivor = Worker::start("survivor", &nats, Some(&gate));
+    let reports = reports_at(&[survivor.url.as_str()]);
+
+    let job = reports.submit_render(spec("long", 30, 100)).await.unwrap();
+    wait_until(Duration::from_secs(20), "the doomed worker runs the job", || async {
+        job.status().await.unwrap().state == JobState::Running
+    })
+    .await;
+    std::fs::remove_file(&gate).unwrap();
+    doomed.kill();
+
+    let report = job.wait_timeout(Duration::from_secs(60)).await.unwrap();
+    assert_eq!((report.worker.as_str(), report.attempt, report.pages), ("survivor", 2, 30));
+
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let kv = async_nats::jetstream::new(client).get_key_value("courier_jobs").await.unwrap();
+    let mut history = kv.history(job.id()).await.unwrap();
+    let mut records = Vec::new();
+    while let Some(entry) = history.next().await {
+        records.push(rmp_serde::from_slice::<JobRecord>(&entry.unwrap().value).unwrap());
+    }
+    let states: Vec<_> = records.iter().map(|record| record.status.state).collect();
+    assert_eq!(states.iter().filter(|state| state.is_done()).count(), 1, "{states:?}");
+    let last = records.last().unwrap();
+    assert_eq!((last.status.state, last.status.attempts), (JobState::Succeeded, 2), "{states:?}");
+}
+
+#[tokio::test]
+async fn queued_jobs_survive_a_restart_of_nats_server() {
+    let Some(mut nats) = NatsServer::start().await else { return };
+    let gate = gate_file("restart");
+    let workers: Vec<_> = ["r1", "r2"].iter().map(|name| Worker::start(name, &nats, Some(&gate))).collect();
+    let reports = reports_at(&[workers[0].url.as_str(), workers[1].url.as_str()]);
+    let mut jobs = Vec::new();
+    for index in 0..20 {
+        jobs.push(reports.submit_render(spec(&format!("kept-{index}"), 1, 10)).await.unwrap());
+    }
+    assert_eq!(jobs[0].status().await.unwrap().state, JobState::Queued);
+
+    nats.restart().await;
+    std::fs::remove_file(&gate).unwrap();
+
+    wait_until(Duration::from_secs(60), "every job queued before the restart succeeds", || async {
+        let mut succeeded = 0;
+        for job in &jobs {
+            // Answers fail while the servers reconnect: ask again on the next round.
+            if job.status().await.is_ok_and(|status| status.state == JobState::Succeeded) {
+                succeeded += 1;
+            }
+        }
+        succeeded == jobs.len()
+    })
+    .await;
+    for (index, job) in jobs.iter().enumerate() {
+        assert_eq!(job.wait().await.unwrap().title, format!("kept-{index}"));
+    }
+}
+
+#[tokio::test]
+async fn a_job_submitted_by_a_client_that_left_is_found_by_its_token_on_every_instance() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let workers: Vec<_> = ["t1", "t2"].iter().map(|name| Worker::start(name, &nats, None)).collect();
+
+    // A client that submits, keeps the token and goes away.
+    let token = {
+        let http = reqwest::Client::new();
+        let accepted = http
+            .post(format!("{}/invoke/{COMPONENT}/reports/render", workers[0].url))
+            .json(&serde_json::json!({"spec": {"title": "left", "pages": 5, "page_ms": 50}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 202);
+        accepted.json::<JobStatus>().await.unwrap().id.to_string()
+    };
+
+    // Another process's ServiceManager, which knows only the other instance.
+    let elsewhere = reports_at(&[workers[1].url.as_str()]);
+    let job = elsewhere.attach_render(&token).unwrap();
+    let report = job.wait_timeout(Duration::from_secs(30)).await.unwrap();
+    assert_eq!((report.title.as_str(), report.pages), ("left", 5));
+
+    let http = reqwest::Client::new();
+    for worker in &workers {
+        let answer = http.get(format!("{}/jobs/{token}", worker.url)).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{}", worker.url);
+        assert_eq!(answer.headers()["courier-job-state"], "succeeded");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["title"], "left", "{body}");
+    }
+}
