@@ -5,7 +5,7 @@ use courier::prelude::*;
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU64, AtomicUsize, Ordering},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 /// What to render.
@@ -33,6 +33,8 @@ pub struct Report {
     pub attempt: u32,
     /// Reports this process was rendering when this one started, itself included.
     pub running_here: u32,
+    /// When its rendering started, in microseconds since the Unix epoch.
+    pub started_us: u64,
 }
 
 /// What a process has rendered.
@@ -67,6 +69,10 @@ pub trait Reports {
     #[post("/render")]
     async fn render(&self, spec: ReportSpec) -> Result<Report, ReportError>;
 
+    /// Renders a report as a plain call, while the caller waits.
+    #[post("/preview")]
+    async fn preview(&self, spec: ReportSpec) -> Result<Report, ReportError>;
+
     /// What this process has rendered.
     #[get("/counts")]
     async fn counts(&self) -> Result<RenderCounts, ServiceError>;
@@ -95,6 +101,24 @@ pub struct Renderer {
 #[implementation]
 impl Reports for Renderer {
     async fn render(&self, spec: ReportSpec) -> Result<Report, ReportError> {
+        self.draw(spec).await
+    }
+
+    async fn preview(&self, spec: ReportSpec) -> Result<Report, ReportError> {
+        self.draw(spec).await
+    }
+
+    async fn counts(&self) -> Result<RenderCounts, ServiceError> {
+        Ok(RenderCounts {
+            rendered: self.rendered.load(Ordering::SeqCst),
+            stopped: self.stopped.load(Ordering::SeqCst),
+        })
+    }
+}
+
+impl Renderer {
+    async fn draw(&self, spec: ReportSpec) -> Result<Report, ReportError> {
+        let started_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_micros() as u64);
         let running_here = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         let _done = Finished(&self.running);
         if spec.title == "refuse" {
@@ -120,13 +144,7 @@ impl Reports for Renderer {
             worker: std::env::var("COURIER_INSTANCE").unwrap_or_default(),
             attempt,
             running_here: running_here as u32,
-        })
-    }
-
-    async fn counts(&self) -> Result<RenderCounts, ServiceError> {
-        Ok(RenderCounts {
-            rendered: self.rendered.load(Ordering::SeqCst),
-            stopped: self.stopped.load(Ordering::SeqCst),
+            started_us,
         })
     }
 }

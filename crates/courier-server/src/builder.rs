@@ -50,6 +50,8 @@ pub struct ServerBuilder {
     component_layers: HashMap<&'static str, ComponentLayer>,
     health_checks: Vec<HealthCheck>,
     jobs: Arc<dyn JobQueue>,
+    /// By component name, how many jobs its workers run at once, past what it declares.
+    workers: HashMap<String, usize>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -81,6 +83,7 @@ impl Default for ServerBuilder {
             component_layers: HashMap::new(),
             health_checks: Vec::new(),
             jobs: Arc::new(InProcessQueue::new()),
+            workers: HashMap::new(),
         }
     }
 }
@@ -113,6 +116,13 @@ impl ServerBuilder {
     /// any job.
     pub fn jobs(mut self, queue: impl JobQueue) -> Self {
         self.jobs = Arc::new(queue);
+        self
+    }
+
+    /// How many of a component's queued jobs this server runs at once, instead of the
+    /// `workers = N` it declares; 0 makes the server take jobs without running any.
+    pub fn workers(mut self, component: impl Into<String>, workers: usize) -> Self {
+        self.workers.insert(component.into(), workers);
         self
     }
 
@@ -403,7 +413,8 @@ impl ServerBuilder {
             .filter_map(|(name, methods)| {
                 let component = components.iter().find(|component| component.descriptor().name == name)?;
                 let crew = Crew { component: Arc::clone(component), queue: Arc::clone(&self.jobs), methods };
-                Some((crew, component.descriptor().workers))
+                let workers = self.workers.get(name).copied().unwrap_or(component.descriptor().workers);
+                Some((crew, workers))
             })
             .collect();
         let running: Vec<Running> = components
