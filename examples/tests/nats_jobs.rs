@@ -4,9 +4,9 @@
 //! a job found by its token from another process.
 
 use courier::{
-    jobs::{JobRecord, JobState, JobStatus},
+    jobs::{JobQueue, JobRecord, JobState, JobStatus},
     prelude::*,
-    NatsQueue,
+    ErrorCode, NatsQueue,
 };
 use courier_examples::{Report, ReportError, ReportSpec, Reports, ReportsComponent};
 use courier_test_support::{wait_until, NatsServer};
@@ -199,8 +199,18 @@ async fn queued_jobs_survive_a_restart_of_nats_server() {
         jobs.push(reports.submit_render(spec(&format!("kept-{index}"), 1, 10)).await.unwrap());
     }
     assert_eq!(jobs[0].status().await.unwrap().state, JobState::Queued);
+    let queue = NatsQueue::builder().url(nats.url()).connect().await.unwrap();
+    assert_eq!(queue.depth(COMPONENT).await.unwrap(), 20, "gated workers take nothing");
 
+    nats.stop();
+    let id = jobs[0].id().parse().unwrap();
+    let outage = queue.get(id, None).await.unwrap_err();
+    assert_eq!(outage.code, ErrorCode::Unavailable, "{outage}");
     nats.restart().await;
+    wait_until(Duration::from_secs(30), "the restarted server still holds every queued job", || async {
+        queue.depth(COMPONENT).await.is_ok_and(|depth| depth == 20)
+    })
+    .await;
     std::fs::remove_file(&gate).unwrap();
 
     wait_until(Duration::from_secs(60), "every job queued before the restart succeeds", || async {
@@ -214,6 +224,7 @@ async fn queued_jobs_survive_a_restart_of_nats_server() {
         succeeded == jobs.len()
     })
     .await;
+    assert_eq!(queue.depth(COMPONENT).await.unwrap(), 0);
     for (index, job) in jobs.iter().enumerate() {
         assert_eq!(job.wait().await.unwrap().title, format!("kept-{index}"));
     }
