@@ -40,7 +40,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// worker of every process, and their records live in a key-value bucket.
 ///
 /// A job runs at least once and at most `max_attempts` times; exactly one outcome is
-/// recorded for it. Cloning is cheap: clones share the connection.
+/// recorded for it. [`depth`](JobQueue::depth) counts the jobs no worker has taken yet,
+/// cancelled ones among them until a worker takes and drops them. Cloning is cheap:
+/// clones share the connection.
 #[derive(Clone)]
 pub struct NatsQueue {
     pub(crate) shared: Arc<Shared>,
