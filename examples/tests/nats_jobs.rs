@@ -125,6 +125,38 @@ async fn a_queued_method_returns_its_result_on_every_remote_channel_through_nats
         assert_eq!(job.wait().await.unwrap().title, "Q2", "{channel}");
         assert_eq!(job.status().await.unwrap().state, JobState::Succeeded, "{channel}");
     }
+
+    // A run that stops without an answer gives the job back, and the next run answers.
+    let reports = services.get::<dyn Reports>().unwrap();
+    assert_eq!(reports.render(spec("panic", 1, 1)).await.unwrap().attempt, 2);
+
+    // A running job that is cancelled ends as cancelled, and its method sees it.
+    let running = reports.submit_render(spec("running", 400, 25)).await.unwrap();
+    wait_until(Duration::from_secs(20), "the job runs", || async {
+        running.status().await.unwrap().state == JobState::Running
+    })
+    .await;
+    assert_eq!(running.cancel().await.unwrap().state, JobState::Cancelled);
+    let error = running.wait().await.unwrap_err();
+    assert!(matches!(&error, ReportError::Courier(fault) if fault.code == ErrorCode::Cancelled), "{error:?}");
+    wait_until(Duration::from_secs(20), "the method sees the cancellation", || async {
+        reports.counts().await.unwrap().stopped == 1
+    })
+    .await;
+    assert_eq!(reports.render(spec("after", 1, 1)).await.unwrap().title, "after");
+    server.shutdown().await.unwrap();
+
+    // A queue that runs a job once gives up on it when that run stops without an answer.
+    let strict = NatsQueue::builder().url(nats.url()).prefix("strict").max_attempts(1).connect().await.unwrap();
+    let registry = LocalRegistry::new();
+    let mut server =
+        Server::builder().registry(registry.clone()).jobs(strict).component(ReportsComponent).start().await.unwrap();
+    let reports = ServiceManager::new(registry).get::<dyn Reports>().unwrap();
+    let error = reports.render(spec("panic", 1, 1)).await.unwrap_err();
+    assert!(
+        matches!(&error, ReportError::Courier(fault) if fault.message.contains("gave up after 1 attempts")),
+        "{error:?}"
+    );
     server.shutdown().await.unwrap();
 }
 
