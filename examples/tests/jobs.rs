@@ -2,13 +2,17 @@
 //! on every remote channel, job handles (token, status, progress, reattaching, waiting,
 //! cancelling), and the plain-HTTP flow a `curl` user sees.
 
+#[path = "common/reports.rs"]
+mod reports;
+
 use courier::{
     jobs::{JobState, JobStatus},
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{ReportError, ReportSpec, Reports, ReportsComponent};
+use courier_examples::{ReportError, Reports, ReportsComponent};
 use courier_test_support::wait_until;
+use reports::{results_and_errors_on_every_channel, spec};
 use std::time::Duration;
 
 async fn server() -> (Server, ServiceManager) {
@@ -17,27 +21,10 @@ async fn server() -> (Server, ServiceManager) {
     (server, ServiceManager::new(registry))
 }
 
-fn spec(title: &str, pages: u32, page_ms: u64) -> ReportSpec {
-    ReportSpec { title: title.into(), pages, page_ms }
-}
-
 #[tokio::test]
 async fn a_queued_method_returns_its_result_and_its_error_on_every_remote_channel() {
     let (mut server, services) = server().await;
-    for channel in ChannelKind::REMOTE.iter().copied() {
-        let reports = services.proxy::<dyn Reports>().channel(channel).build().unwrap();
-        let report = reports.render(spec("Q1", 2, 1)).await.unwrap_or_else(|error| panic!("{channel}: {error}"));
-        assert_eq!((report.title.as_str(), report.pages, report.attempt), ("Q1", 2, 1), "{channel}");
-        let refused = reports.render(spec("refuse", 1, 1)).await.unwrap_err();
-        assert_eq!(refused, ReportError::Refused("refuse".into()), "{channel}");
-
-        let job = reports.submit_render(spec("Q2", 1, 1)).await.unwrap();
-        assert_eq!(job.wait().await.unwrap().title, "Q2", "{channel}");
-        assert_eq!(job.status().await.unwrap().state, JobState::Succeeded, "{channel}");
-        let failed = reports.submit_render(spec("refuse", 1, 1)).await.unwrap();
-        assert_eq!(failed.wait().await.unwrap_err(), ReportError::Refused("refuse".into()), "{channel}");
-        assert_eq!(failed.status().await.unwrap().state, JobState::Failed, "{channel}");
-    }
+    results_and_errors_on_every_channel(&services).await;
     server.shutdown().await.unwrap();
 }
 

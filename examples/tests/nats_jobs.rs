@@ -3,76 +3,40 @@
 //! gate that holds a worker back), a worker killed mid-job, a restart of nats-server, and
 //! a job found by its token from another process.
 
+mod common;
+
+use common::{
+    reports::{results_and_errors_on_every_channel, spec},
+    ServerProcess,
+};
 use courier::{
     jobs::{JobQueue, JobRecord, JobState, JobStatus},
     prelude::*,
     ErrorCode, NatsQueue,
 };
-use courier_examples::{Report, ReportError, ReportSpec, Reports, ReportsComponent};
+use courier_examples::{Report, ReportError, Reports, ReportsComponent};
 use courier_test_support::{wait_until, NatsServer};
 use futures_util::{future::join_all, StreamExt};
-use std::{
-    collections::BTreeSet,
-    io::{BufRead, BufReader},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::{collections::BTreeSet, path::PathBuf, process::Command, time::Duration};
 
 const COMPONENT: &str = "reports-component";
 /// How long a job stays with a worker that stopped reporting, in these tests.
 const ACK_WAIT_MS: &str = "2000";
 
-fn spec(title: &str, pages: u32, page_ms: u64) -> ReportSpec {
-    ReportSpec { title: title.into(), pages, page_ms }
-}
-
 /// A `reports-server` process on the test's NATS, killed when dropped.
-struct Worker {
-    child: Child,
-    url: String,
-}
-
-impl Worker {
-    fn start(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_reports-server"));
-        command
-            .env("COURIER_INSTANCE", instance)
-            .env("NATS_URL", nats.url())
-            .env("COURIER_NATS_ACK_WAIT_MS", ACK_WAIT_MS)
-            .env_remove("CONSUL_HTTP_ADDR")
-            .env_remove("COURIER_PEERS")
-            .env_remove("COURIER_GATE_FILE")
-            .stdout(Stdio::piped());
-        if let Some(gate) = gate {
-            command.env("COURIER_GATE_FILE", gate);
-        }
-        let mut child = command.spawn().expect("spawn reports-server");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = sender.send(url.to_owned());
-                }
-            }
-        });
-        let url = receiver.recv_timeout(Duration::from_secs(30)).expect("reports-server prints its URL within 30 s");
-        Self { child, url }
+fn worker(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> ServerProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reports-server"));
+    command
+        .env("COURIER_INSTANCE", instance)
+        .env("NATS_URL", nats.url())
+        .env("COURIER_NATS_ACK_WAIT_MS", ACK_WAIT_MS)
+        .env_remove("CONSUL_HTTP_ADDR")
+        .env_remove("COURIER_PEERS")
+        .env_remove("COURIER_GATE_FILE");
+    if let Some(gate) = gate {
+        command.env("COURIER_GATE_FILE", gate);
     }
-
-    /// Kills the process at once, as a crash or `kill -9` would.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.kill();
-    }
+    ServerProcess::spawn(command)
 }
 
 /// A proxy that knows the component at these URLs only.
@@ -115,16 +79,7 @@ async fn a_queued_method_returns_its_result_on_every_remote_channel_through_nats
     let mut server =
         Server::builder().registry(registry.clone()).jobs(queue).component(ReportsComponent).start().await.unwrap();
     let services = ServiceManager::new(registry);
-    for channel in ChannelKind::REMOTE.iter().copied() {
-        let reports = services.proxy::<dyn Reports>().channel(channel).build().unwrap();
-        let report = reports.render(spec("Q1", 2, 1)).await.unwrap_or_else(|error| panic!("{channel}: {error}"));
-        assert_eq!((report.title.as_str(), report.pages, report.attempt), ("Q1", 2, 1), "{channel}");
-        let refused = reports.render(spec("refuse", 1, 1)).await.unwrap_err();
-        assert_eq!(refused, ReportError::Refused("refuse".into()), "{channel}");
-        let job = reports.submit_render(spec("Q2", 1, 1)).await.unwrap();
-        assert_eq!(job.wait().await.unwrap().title, "Q2", "{channel}");
-        assert_eq!(job.status().await.unwrap().state, JobState::Succeeded, "{channel}");
-    }
+    results_and_errors_on_every_channel(&services).await;
 
     // A run that stops without an answer gives the job back, and the next run answers.
     let reports = services.get::<dyn Reports>().unwrap();
@@ -163,7 +118,7 @@ async fn a_queued_method_returns_its_result_on_every_remote_channel_through_nats
 #[tokio::test]
 async fn jobs_spread_over_worker_processes_one_at_a_time_and_a_closed_gate_holds_a_worker_back() {
     let Some(nats) = NatsServer::start().await else { return };
-    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|name| Worker::start(name, &nats, None)).collect();
+    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|name| worker(name, &nats, None)).collect();
     let urls: Vec<&str> = workers.iter().map(|worker| worker.url.as_str()).collect();
     let reports = reports_at(&urls);
 
@@ -176,7 +131,7 @@ async fn jobs_spread_over_worker_processes_one_at_a_time_and_a_closed_gate_holds
     assert_eq!(took, BTreeSet::from(["w1", "w2", "w3"]), "every worker took jobs");
 
     let gate = gate_file("spread");
-    let gated = Worker::start("gated", &nats, Some(&gate));
+    let gated = worker("gated", &nats, Some(&gate));
     let done = render_all(&*reports, "closed", 40, 20, 50).await;
     assert!(done.iter().all(|report| report.worker != "gated"), "a worker behind a closed gate took a job");
 
@@ -192,8 +147,8 @@ async fn jobs_spread_over_worker_processes_one_at_a_time_and_a_closed_gate_holds
 async fn a_job_whose_worker_is_killed_completes_on_another_with_one_outcome() {
     let Some(nats) = NatsServer::start().await else { return };
     let gate = gate_file("killed");
-    let mut doomed = Worker::start("doomed", &nats, None);
-    let survivor = Worker::start("survivor", &nats, Some(&gate));
+    let mut doomed = worker("doomed", &nats, None);
+    let survivor = worker("survivor", &nats, Some(&gate));
     let reports = reports_at(&[survivor.url.as_str()]);
 
     let job = reports.submit_render(spec("long", 30, 100)).await.unwrap();
@@ -224,7 +179,7 @@ async fn a_job_whose_worker_is_killed_completes_on_another_with_one_outcome() {
 async fn queued_jobs_survive_a_restart_of_nats_server() {
     let Some(mut nats) = NatsServer::start().await else { return };
     let gate = gate_file("restart");
-    let workers: Vec<_> = ["r1", "r2"].iter().map(|name| Worker::start(name, &nats, Some(&gate))).collect();
+    let workers: Vec<_> = ["r1", "r2"].iter().map(|name| worker(name, &nats, Some(&gate))).collect();
     let reports = reports_at(&[workers[0].url.as_str(), workers[1].url.as_str()]);
     let mut jobs = Vec::new();
     for index in 0..20 {
@@ -265,7 +220,7 @@ async fn queued_jobs_survive_a_restart_of_nats_server() {
 #[tokio::test]
 async fn a_job_submitted_by_a_client_that_left_is_found_by_its_token_on_every_instance() {
     let Some(nats) = NatsServer::start().await else { return };
-    let workers: Vec<_> = ["t1", "t2"].iter().map(|name| Worker::start(name, &nats, None)).collect();
+    let workers: Vec<_> = ["t1", "t2"].iter().map(|name| worker(name, &nats, None)).collect();
 
     // A client that submits, keeps the token and goes away.
     let token = {

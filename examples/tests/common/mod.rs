@@ -1,4 +1,7 @@
-//! Server processes for multi-process tests.
+//! Server processes for multi-process tests, and the checks the queued-method tests share.
+
+#[allow(dead_code, reason = "only the tests of queued methods use it")]
+pub(crate) mod reports;
 
 use std::{
     io::{BufRead, BufReader},
@@ -22,12 +25,14 @@ impl ServerProcess {
 
     /// Starts `greeter-server` named `instance` with more environment variables.
     pub(crate) fn start_with(instance: &str, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_greeter-server"))
-            .env("COURIER_INSTANCE", instance)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn greeter-server");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_greeter-server"));
+        command.env("COURIER_INSTANCE", instance).envs(env.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// Starts a server binary, and waits until it prints `listening on <url>`.
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("spawn a server binary");
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
@@ -37,7 +42,7 @@ impl ServerProcess {
                 }
             }
         });
-        let url = receiver.recv_timeout(Duration::from_secs(30)).expect("greeter-server prints its URL within 30 s");
+        let url = receiver.recv_timeout(Duration::from_secs(30)).expect("the server prints its URL within 30 s");
         Self { child, url }
     }
 }
