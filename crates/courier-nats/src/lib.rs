@@ -26,6 +26,7 @@
 //! ```
 
 mod config;
+mod endings;
 mod lease;
 mod queue;
 

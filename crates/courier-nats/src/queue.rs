@@ -3,6 +3,7 @@
 
 use crate::{
     config::{redact_url, Credentials, NatsQueueBuilder},
+    endings::Endings,
     lease::NatsLease,
 };
 use async_nats::{
@@ -55,6 +56,15 @@ pub(crate) struct Shared {
     settings: NatsQueueBuilder,
     /// By component, its consumer, once its stream is open.
     consumers: Mutex<HashMap<String, PullConsumer>>,
+    /// Callers waiting for jobs to end, and the watch that wakes them.
+    endings: Arc<Endings>,
+    watching: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.watching.abort();
+    }
 }
 
 impl fmt::Debug for NatsQueue {
@@ -125,7 +135,8 @@ impl NatsQueue {
                 ))
             })?,
         };
-        let shared = Shared { client, jetstream, kv, settings, consumers: Mutex::default() };
+        let (endings, watching) = Endings::watch(kv.clone());
+        let shared = Shared { client, jetstream, kv, settings, consumers: Mutex::default(), endings, watching };
         Ok(Self { shared: Arc::new(shared) })
     }
 }
@@ -351,32 +362,19 @@ impl JobQueue for NatsQueue {
     fn get(&self, id: JobId, wait: Option<Duration>) -> BoxFuture<'_, Result<Option<JobRecord>, ServiceError>> {
         Box::pin(async move {
             let shared = &self.shared;
-            let Some((record, _)) = shared.read(id).await? else { return Ok(None) };
-            let Some(wait) = wait.filter(|_| !record.status.state.is_done()) else { return Ok(Some(record)) };
-            let deadline = Instant::now() + wait;
-            // From the last value on, so that no change between the read and the watch is missed.
-            match shared.kv.watch_with_history(id.to_string()).await {
-                Ok(mut changes) => {
-                    let ended = async {
-                        while let Some(Ok(entry)) = changes.next().await {
-                            let done = entry.operation != Operation::Put
-                                || decode(&entry.value, id).is_ok_and(|record| record.status.state.is_done());
-                            if done {
-                                break;
-                            }
-                        }
-                    };
-                    let _ = tokio::time::timeout_at(deadline, ended).await;
-                }
-                Err(error) => {
-                    tracing::debug!(job = %id, %error, "cannot watch a job's record; polling it");
-                    while Instant::now() < deadline {
-                        tokio::time::sleep(Duration::from_millis(250).min(deadline - Instant::now())).await;
-                        if shared.read(id).await?.is_none_or(|(record, _)| record.status.state.is_done()) {
-                            break;
-                        }
-                    }
-                }
+            let Some(wait) = wait else { return Ok(shared.read(id).await?.map(|(record, _)| record)) };
+            // Registered before the read, so that an end just after it is not missed.
+            let ended = shared.endings.wait(id);
+            let found = shared.read(id).await;
+            let pending = matches!(&found, Ok(Some((record, _))) if !record.status.state.is_done());
+            if pending {
+                let _ = tokio::time::timeout(wait, ended).await;
+            } else {
+                drop(ended);
+            }
+            shared.endings.forget(id);
+            if !pending {
+                return found.map(|found| found.map(|(record, _)| record));
             }
             Ok(shared.read(id).await?.map(|(record, _)| record))
         })

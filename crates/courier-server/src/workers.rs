@@ -130,7 +130,8 @@ async fn run(crew: &Crew, mut lease: Box<dyn Lease>, mut abandon: watch::Receive
     let running = metrics::gauge!(telemetry::JOBS_RUNNING, "component" => component);
     running.increment(1.0);
     let started = Instant::now();
-    let mut beat = tokio::time::interval(crew.queue.heartbeat_interval());
+    let every = crew.queue.heartbeat_interval();
+    let mut beat = tokio::time::interval_at(Instant::now() + every, every);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut cancelled_at: Option<Instant> = None;
     let answered = loop {
