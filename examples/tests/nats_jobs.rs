@@ -10,7 +10,7 @@ use common::{
     ServerProcess,
 };
 use courier::{
-    jobs::{JobQueue, JobRecord, JobState, JobStatus},
+    jobs::{JobQueue, JobRecord, JobState},
     prelude::*,
     ErrorCode, NatsQueue,
 };
@@ -222,23 +222,27 @@ async fn a_job_submitted_by_a_client_that_left_is_found_by_its_token_on_every_in
     let Some(nats) = NatsServer::start().await else { return };
     let workers: Vec<_> = ["t1", "t2"].iter().map(|name| worker(name, &nats, None)).collect();
 
-    // A client that submits, keeps the token and goes away.
-    let token = {
-        let http = reqwest::Client::new();
-        let accepted = http
-            .post(format!("{}/invoke/{COMPONENT}/reports/render", workers[0].url))
-            .json(&serde_json::json!({"spec": {"title": "left", "pages": 5, "page_ms": 50}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(accepted.status(), 202);
-        accepted.json::<JobStatus>().await.unwrap().id.to_string()
+    // A client process submits to one instance, prints the token and exits; another,
+    // which knows only the other instance, waits for the job by its token.
+    let client = |peer: &str, args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_reports-client"))
+            .args(args)
+            .env("COURIER_PEERS", format!("{COMPONENT}={peer}"))
+            .env_remove("CONSUL_HTTP_ADDR")
+            .output()
+            .expect("run reports-client");
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        assert!(output.status.success(), "reports-client {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        stdout
     };
+    let token = client(&workers[0].url, &["submit", "left", "5", "50"]);
+    assert!(token.parse::<courier::jobs::JobId>().is_ok(), "{token}");
+    let waited = client(&workers[1].url, &["wait", &token]);
+    assert!(waited.starts_with("rendered left (5 pages) on t"), "{waited}");
 
-    // Another process's ServiceManager, which knows only the other instance.
+    // In this process too, through the other instance alone.
     let elsewhere = reports_at(&[workers[1].url.as_str()]);
-    let job = elsewhere.attach_render(&token).unwrap();
-    let report = job.wait_timeout(Duration::from_secs(30)).await.unwrap();
+    let report = elsewhere.attach_render(&token).unwrap().wait_timeout(Duration::from_secs(30)).await.unwrap();
     assert_eq!((report.title.as_str(), report.pages), ("left", 5));
 
     let http = reqwest::Client::new();
@@ -246,7 +250,9 @@ async fn a_job_submitted_by_a_client_that_left_is_found_by_its_token_on_every_in
         let answer = http.get(format!("{}/jobs/{token}", worker.url)).send().await.unwrap();
         assert_eq!(answer.status(), 200, "{}", worker.url);
         assert_eq!(answer.headers()["courier-job-state"], "succeeded");
-        let body: serde_json::Value = answer.json().await.unwrap();
-        assert_eq!(body["title"], "left", "{body}");
+        // In the codec it was submitted in: the client's default, MessagePack.
+        assert_eq!(answer.headers()["content-type"], "application/msgpack");
+        let answered: Report = rmp_serde::from_slice(&answer.bytes().await.unwrap()).unwrap();
+        assert_eq!(answered, report);
     }
 }
