@@ -168,6 +168,17 @@ async fn plain_http_callers_submit_poll_and_cancel_with_json() {
         assert_eq!(body["code"], code, "{path}: {body}");
         assert!(body["message"].as_str().is_some_and(|message| !message.is_empty()), "{body}");
     }
+    // The OpenAPI document says the same.
+    let document: serde_json::Value =
+        http.get(format!("{base}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let render = &document["paths"]["/reports/render"]["post"]["responses"];
+    assert_eq!(render["202"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/JobStatus");
+    assert!(render.get("200").is_none(), "{render}");
+    assert_eq!(document["paths"]["/reports/counts"]["get"]["responses"]["200"]["description"], "the result");
+    for (verb, id) in [("get", "jobs.get"), ("delete", "jobs.cancel")] {
+        assert_eq!(document["paths"]["/jobs/{id}"][verb]["operationId"], id, "{document}");
+    }
+
     let bad_wait = http.get(format!("{base}/jobs/{unknown}?wait=soon")).send().await.unwrap();
     assert_eq!(bad_wait.status(), 400);
     // MessagePack callers get their errors in MessagePack.

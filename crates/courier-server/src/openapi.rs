@@ -1,28 +1,101 @@
 //! The OpenAPI 3 document of the REST routes a server mounts, from the same descriptors.
 
+use crate::rest::Mounted;
 use courier_core::rest::{ParameterLocation, RestRoute};
 use serde_json::{json, Map, Value};
 
 /// Where the document is served.
 pub(crate) const OPENAPI_PATH: &str = "/openapi.json";
 
-/// The document for these routes, each with the service it belongs to.
-pub(crate) fn document(routes: &[(&'static str, &'static str, &'static RestRoute)]) -> Value {
+/// The document for these routes, and for `/jobs/{id}` when one of them is queued.
+pub(crate) fn document(routes: &[Mounted]) -> Value {
     let mut paths = Map::new();
-    for (service, method, route) in routes {
-        let operation = operation(service, method, route);
-        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
-        entry[route.method.as_str().to_ascii_lowercase()] = operation;
+    for mounted in routes {
+        let mut operation = operation(mounted.service, mounted.method.name, mounted.route);
+        if mounted.method.queued {
+            queued(&mut operation);
+        }
+        let entry = paths.entry(mounted.route.path.to_owned()).or_insert_with(|| json!({}));
+        entry[mounted.route.method.as_str().to_ascii_lowercase()] = operation;
+    }
+    if routes.iter().any(|mounted| mounted.method.queued) {
+        paths.insert("/jobs/{id}".to_owned(), jobs());
     }
     json!({
         "openapi": "3.0.3",
         "info": { "title": "courier services", "version": env!("CARGO_PKG_VERSION") },
         "paths": paths,
-        "components": { "schemas": { "Error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": { "code": { "type": "string" }, "message": { "type": "string" } }
-        } } }
+        "components": { "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": { "code": { "type": "string" }, "message": { "type": "string" } }
+            },
+            "JobStatus": {
+                "type": "object",
+                "required": ["id", "state", "attempts", "submitted_ms"],
+                "properties": {
+                    "id": { "type": "string", "description": "the job's token" },
+                    "state": {
+                        "type": "string",
+                        "enum": ["queued", "running", "succeeded", "failed", "cancelled", "expired"]
+                    },
+                    "progress": { "type": "number", "minimum": 0, "maximum": 1 },
+                    "message": { "type": "string" },
+                    "attempts": { "type": "integer" },
+                    "submitted_ms": { "type": "integer" },
+                    "started_ms": { "type": "integer" },
+                    "finished_ms": { "type": "integer" }
+                }
+            }
+        } }
+    })
+}
+
+/// A queued method's route answers `202` with the job, not the result.
+fn queued(operation: &mut Value) {
+    let responses = &mut operation["responses"];
+    if let Some(responses) = responses.as_object_mut() {
+        responses.remove("200");
+        responses.remove("204");
+    }
+    responses["202"] = json!({
+        "description": "queued as a job: ask `Location` for its status and, once it ends, its result",
+        "headers": { "Location": { "schema": { "type": "string" }, "description": "/jobs/{id}" } },
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JobStatus" } } }
+    });
+}
+
+/// `GET` and `DELETE` on `/jobs/{id}`.
+fn jobs() -> Value {
+    let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
+    let status = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/JobStatus" } } });
+    let fault = json!({
+        "description": "unknown (404), malformed (400), cancelled (409), expired (410), or a fault that ended it",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    json!({
+        "get": {
+            "operationId": "jobs.get",
+            "tags": ["jobs"],
+            "summary": "A job's status while it runs; its result once it has ended",
+            "parameters": [id, {
+                "name": "wait", "in": "query", "required": false, "schema": { "type": "integer" },
+                "description": "milliseconds to wait for the job to end first (at most 30000)"
+            }],
+            "responses": {
+                "202": { "description": "the job has not ended", "content": status },
+                "200": { "description": "the job's result, as the call would have answered it" },
+                "default": fault
+            }
+        },
+        "delete": {
+            "operationId": "jobs.cancel",
+            "tags": ["jobs"],
+            "summary": "Cancels a job",
+            "parameters": [id],
+            "responses": { "200": { "description": "the job's status after that", "content": status }, "default": fault }
+        }
     })
 }
 

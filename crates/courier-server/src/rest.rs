@@ -18,7 +18,7 @@ use courier_core::{
     auth::{Access, Authenticator},
     jobs::JobQueue,
     rest::{HttpMethod, RestRequest, RestRoute},
-    BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, ServiceError,
+    BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, MethodDescriptor, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, HeaderValue, StatusCode};
@@ -29,8 +29,19 @@ use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
 pub(crate) struct RestRoutes {
     /// By path template, the method routers, so methods on one path share it.
     paths: BTreeMap<&'static str, MethodRouter>,
-    /// What was mounted (service, method, route), for the OpenAPI document and for conflicts.
-    pub(crate) mounted: Vec<(&'static str, &'static str, &'static RestRoute)>,
+    /// What was mounted, for the OpenAPI document and for conflicts.
+    pub(crate) mounted: Vec<Mounted>,
+}
+
+/// A route and the method it serves.
+#[derive(Clone, Copy)]
+pub(crate) struct Mounted {
+    /// The service's name.
+    pub(crate) service: &'static str,
+    /// The method.
+    pub(crate) method: &'static MethodDescriptor,
+    /// Its route.
+    pub(crate) route: &'static RestRoute,
 }
 
 impl RestRoutes {
@@ -49,17 +60,17 @@ impl RestRoutes {
     ) -> Result<(), String> {
         for method in service.descriptor.methods {
             let Some(route) = method.rest else { continue };
-            if let Some((other, _, _)) = self
+            if let Some(other) = self
                 .mounted
                 .iter()
-                .find(|(_, _, known)| known.method == route.method && same_shape(known.path, route.path))
+                .find(|known| known.route.method == route.method && same_shape(known.route.path, route.path))
             {
                 return Err(format!(
-                    "{} {} of `{}` and of `{other}` are the same route",
-                    route.method, route.path, service.descriptor.name
+                    "{} {} of `{}` and of `{}` are the same route",
+                    route.method, route.path, service.descriptor.name, other.service
                 ));
             }
-            self.mounted.push((service.descriptor.name, method.name, route));
+            self.mounted.push(Mounted { service: service.descriptor.name, method, route });
             let endpoint = Arc::new(Endpoint {
                 dispatcher: Arc::clone(&service.dispatcher),
                 method: method.index,
