@@ -3,7 +3,7 @@
 use crate::queue::{encode, settle, Shared};
 use async_nats::jetstream::{self, AckKind};
 use courier_core::{
-    jobs::{JobOutcome, JobRequest, Lease, Progress},
+    jobs::{JobOutcome, JobRecord, JobRequest, Lease, Progress},
     BoxFuture, ErrorCode, ServiceError,
 };
 use std::{fmt, sync::Arc};
@@ -14,11 +14,20 @@ pub(crate) struct NatsLease {
     message: jetstream::Message,
     request: JobRequest,
     attempt: u32,
+    /// The record as this worker last wrote or read it, with its revision: the next
+    /// change starts from it, and reads the record only if another process changed it.
+    known: Option<(JobRecord, u64)>,
 }
 
 impl NatsLease {
-    pub(crate) fn new(shared: Arc<Shared>, message: jetstream::Message, request: JobRequest, attempt: u32) -> Self {
-        Self { shared, message, request, attempt }
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        message: jetstream::Message,
+        request: JobRequest,
+        attempt: u32,
+        known: (JobRecord, u64),
+    ) -> Self {
+        Self { shared, message, request, attempt, known: Some(known) }
     }
 }
 
@@ -42,14 +51,18 @@ impl Lease for NatsLease {
             let id = self.request.id;
             // Restarts the consumer's ack wait: the job stays with this worker.
             let kept = self.message.ack_with(AckKind::Progress).await;
-            let record = match progress {
-                Some((fraction, message)) => {
-                    self.shared.change(id, |record| record.progress(fraction, message.clone())).await?.map(|(_, r)| r)
-                }
-                None => self.shared.read(id).await?.map(|(record, _)| record),
+            // A cancellation comes from another process: read the record, unless there is
+            // progress to write, whose compare-and-swap notices any change anyway.
+            self.known = match progress {
+                Some((fraction, message)) => self
+                    .shared
+                    .change_known(id, self.known.take(), |record| record.progress(fraction, message.clone()))
+                    .await?
+                    .map(|(_, record, revision)| (record, revision)),
+                None => self.shared.read(id).await?,
             };
             kept.map_err(|error| crate::queue::nats_error(format!("cannot keep job {id}"), error))?;
-            Ok(record.is_none_or(|record| record.status.state.is_done()))
+            Ok(self.known.as_ref().is_none_or(|(record, _)| record.status.state.is_done()))
         })
     }
 
@@ -64,18 +77,19 @@ impl Lease for NatsLease {
                 )),
                 _ => outcome,
             };
-            let recorded = self.shared.change(id, |record| record.finish(outcome.clone())).await?;
+            let recorded = self.shared.change_known(id, self.known, |record| record.finish(outcome.clone())).await?;
             // Ended either way: the message is done with.
             if let Err(error) = self.message.double_ack().await {
                 tracing::warn!(job = %id, %error, "cannot acknowledge a finished job to NATS; a worker will skip it");
             }
-            Ok(recorded.is_some_and(|(recorded, _)| recorded))
+            Ok(recorded.is_some_and(|(recorded, _, _)| recorded))
         })
     }
 
     fn release(self: Box<Self>, error: String) -> BoxFuture<'static, Result<(), ServiceError>> {
         Box::pin(async move {
-            let changed = self.shared.change(self.request.id, |record| record.stopped(error.clone())).await;
+            let changed =
+                self.shared.change_known(self.request.id, self.known, |record| record.stopped(error.clone())).await;
             // Back to the queue at once, whether or not the record could be written.
             settle(&self.message, AckKind::Nak(None)).await;
             changed.map(drop)

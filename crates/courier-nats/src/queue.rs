@@ -224,18 +224,36 @@ impl Shared {
     pub(crate) async fn change<T>(
         &self,
         id: JobId,
-        mut change: impl FnMut(&mut JobRecord) -> T,
+        change: impl FnMut(&mut JobRecord) -> T,
     ) -> Result<Option<(T, JobRecord)>, ServiceError> {
+        Ok(self.change_known(id, None, change).await?.map(|(answer, record, _)| (answer, record)))
+    }
+
+    /// [`change`](Self::change), starting from `known` (a record and its revision, as this
+    /// process last wrote or read it) instead of reading it first; answers the revision
+    /// stored too.
+    pub(crate) async fn change_known<T>(
+        &self,
+        id: JobId,
+        mut known: Option<(JobRecord, u64)>,
+        mut change: impl FnMut(&mut JobRecord) -> T,
+    ) -> Result<Option<(T, JobRecord, u64)>, ServiceError> {
         loop {
-            let Some((before, revision)) = self.read(id).await? else { return Ok(None) };
+            let (before, revision) = match known.take() {
+                Some(known) => known,
+                None => match self.read(id).await? {
+                    Some(found) => found,
+                    None => return Ok(None),
+                },
+            };
             let mut record = before.clone();
             let answer = change(&mut record);
             if record == before {
-                return Ok(Some((answer, record)));
+                return Ok(Some((answer, record, revision)));
             }
             let value = encode(&record)?;
             match self.kv.update(id.to_string(), value.into(), revision).await {
-                Ok(_) => return Ok(Some((answer, record))),
+                Ok(stored) => return Ok(Some((answer, record, stored))),
                 Err(error) if error.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(error) => return Err(nats_error(format!("cannot update the record of job {id}"), error)),
             }
@@ -261,7 +279,7 @@ impl Shared {
             }
         };
         let max_attempts = self.max_attempts();
-        let started = match self.change(request.id, |record| record.start(attempt, max_attempts)).await {
+        let started = match self.change_known(request.id, None, |record| record.start(attempt, max_attempts)).await {
             Ok(started) => started,
             Err(error) => {
                 // Someone else may reach the bucket; this one gives it back at once.
@@ -270,12 +288,15 @@ impl Shared {
             }
         };
         match started {
-            Some((Start::Run, _)) => Ok(Some(Box::new(NatsLease::new(Arc::clone(self), message, request, attempt)))),
-            Some((Start::Skip, _)) => {
+            Some((Start::Run, record, revision)) => {
+                let lease = NatsLease::new(Arc::clone(self), message, request, attempt, (record, revision));
+                Ok(Some(Box::new(lease)))
+            }
+            Some((Start::Skip, _, _)) => {
                 settle(&message, AckKind::Term).await;
                 Ok(None)
             }
-            Some((Start::GiveUp, _)) => {
+            Some((Start::GiveUp, _, _)) => {
                 tracing::warn!(job = %request.id, attempt, "a job stopped its workers too often; it failed");
                 settle(&message, AckKind::Term).await;
                 Ok(None)
