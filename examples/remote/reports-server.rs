@@ -2,7 +2,8 @@
 //!
 //! `NATS_URL` (and `NATS_CREDS`, `NATS_USER`/`NATS_PASSWORD` or `NATS_TOKEN`) say where
 //! the queue is; `COURIER_NATS_ACK_WAIT_MS` how long a job stays with a worker that
-//! stopped reporting on it. `COURIER_BIND` sets the address (default `127.0.0.1:0`); the
+//! stopped reporting on it; `COURIER_DRAIN_MS` how long a stopping server lets its running
+//! jobs finish before it gives them back to the queue (default 10 s). `COURIER_BIND` sets the address (default `127.0.0.1:0`); the
 //! URL it serves on is printed as `listening on <url>` once it takes calls. Every process
 //! on the same NATS shares one queue: a job submitted to any of them runs on whichever
 //! has a free worker, and any of them answers for it.
@@ -19,7 +20,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(ack_wait) = std::env::var("COURIER_NATS_ACK_WAIT_MS").ok().and_then(|ms| ms.parse().ok()) {
         queue = queue.ack_wait(Duration::from_millis(ack_wait));
     }
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(drain) = std::env::var("COURIER_DRAIN_MS").ok().and_then(|ms| ms.parse().ok()) {
+        builder = builder.drain_timeout(Duration::from_millis(drain));
+    }
+    let server = builder
         .bind(bind)
         .registry(courier_examples::registry_from_env()?)
         .jobs(queue.connect().await?)

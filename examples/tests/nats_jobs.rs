@@ -25,6 +25,11 @@ const ACK_WAIT_MS: &str = "2000";
 
 /// A `reports-server` process on the test's NATS, killed when dropped.
 fn worker(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> ServerProcess {
+    ServerProcess::spawn(worker_command(instance, nats, gate))
+}
+
+/// The command that starts a `reports-server` on the test's NATS.
+fn worker_command(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_reports-server"));
     command
         .env("COURIER_INSTANCE", instance)
@@ -36,7 +41,7 @@ fn worker(instance: &str, nats: &NatsServer, gate: Option<&PathBuf>) -> ServerPr
     if let Some(gate) = gate {
         command.env("COURIER_GATE_FILE", gate);
     }
-    ServerProcess::spawn(command)
+    command
 }
 
 /// A proxy that knows the component at these URLs only.
@@ -173,6 +178,28 @@ async fn a_job_whose_worker_is_killed_completes_on_another_with_one_outcome() {
     assert_eq!(states.iter().filter(|state| state.is_done()).count(), 1, "{states:?}");
     let last = records.last().unwrap();
     assert_eq!((last.status.state, last.status.attempts), (JobState::Succeeded, 2), "{states:?}");
+}
+
+#[tokio::test]
+async fn a_stopping_worker_gives_its_running_job_back_and_another_finishes_it() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let gate = gate_file("stopping");
+    let mut command = worker_command("stopping", &nats, None);
+    command.env("COURIER_DRAIN_MS", "300");
+    let stopping = ServerProcess::spawn(command);
+    let survivor = worker("taker", &nats, Some(&gate));
+    let reports = reports_at(&[survivor.url.as_str()]);
+
+    let job = reports.submit_render(spec("handed-over", 40, 50)).await.unwrap();
+    wait_until(Duration::from_secs(20), "the stopping worker runs the job", || async {
+        job.status().await.unwrap().state == JobState::Running
+    })
+    .await;
+    std::fs::remove_file(&gate).unwrap();
+    // SIGTERM: the job outlasts the drain timeout, so it goes back to the queue at once.
+    stopping.terminate();
+    let report = job.wait_timeout(Duration::from_secs(60)).await.unwrap();
+    assert_eq!((report.worker.as_str(), report.attempt, report.pages), ("taker", 2, 40));
 }
 
 #[tokio::test]
