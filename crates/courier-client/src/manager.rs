@@ -289,6 +289,9 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
         let linked = ComponentEntry::serving(service.name);
         let channel = self.channel.unwrap_or_else(|| best_channel(service, linked.map(|entry| entry.descriptor)));
         if channel == ChannelKind::Local {
+            if let Some(queued) = courier_core::local_jobs(service.name) {
+                return Ok(S::proxy(queued));
+            }
             return local_service::<S>().ok_or_else(|| {
                 ServiceError::unavailable(format!(
                     "no implementation of `{}` runs in this process: start a server with its component first, or call it over a remote channel",

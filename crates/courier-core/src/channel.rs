@@ -170,7 +170,9 @@ pub trait Channel: Send + Sync + fmt::Debug {
 }
 
 fn no_jobs() -> ServiceError {
-    ServiceError::unavailable("this channel does not queue jobs: call queued methods through a remote proxy")
+    ServiceError::unavailable(
+        "this channel does not queue jobs: call queued methods through a proxy from a ServiceManager",
+    )
 }
 
 /// How one method's results travel: `#[service]` implements it per method.

@@ -37,7 +37,7 @@ pub use health::{
     HealthStatus,
 };
 pub use instance::{CallGuard, Instance};
-pub use local::{local_service, publish_local, withdraw_local};
+pub use local::{local_jobs, local_service, publish_local, publish_local_jobs, withdraw_local};
 pub use registry::{ComponentRegistry, Instances, LocalRegistry, Registration};
 pub use selector::{First, LeastLoaded, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};

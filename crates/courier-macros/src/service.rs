@@ -353,7 +353,7 @@ impl Service {
                     let _ = (#(#names,)*);
                     ::std::boxed::Box::pin(async {
                         ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
-                            ::courier::__private::ServiceError::unavailable("jobs are submitted through a proxy on a remote channel"),
+                            ::courier::__private::ServiceError::unavailable("jobs are submitted through a proxy from a ServiceManager, not on an implementation"),
                         ))
                     })
                 }
@@ -363,7 +363,7 @@ impl Service {
                 #attach {
                     let _ = token;
                     ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
-                        ::courier::__private::ServiceError::unavailable("jobs are found through a proxy on a remote channel"),
+                        ::courier::__private::ServiceError::unavailable("jobs are found through a proxy from a ServiceManager, not on an implementation"),
                     ))
                 }
             });

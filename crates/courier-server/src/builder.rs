@@ -21,8 +21,8 @@ use axum::{
 use courier_core::{
     auth::Authenticator,
     jobs::{InProcessQueue, JobQueue},
-    publish_local, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry,
-    HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
+    publish_local, publish_local_jobs, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry,
+    ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -408,6 +408,13 @@ impl ServerBuilder {
         })?;
 
         let components: Vec<Arc<dyn Component>> = self.components.into_iter().map(Arc::from).collect();
+        // In-process callers of queued methods go through the queue too.
+        let queued_services: Vec<(&'static str, Vec<&'static str>)> = components
+            .iter()
+            .map(|component| component.descriptor())
+            .filter(|descriptor| descriptor.has_queued_methods())
+            .map(|descriptor| (descriptor.name, descriptor.services.iter().map(|service| service.name).collect()))
+            .collect();
         let crews: Vec<_> = crews
             .into_iter()
             .filter_map(|(name, methods)| {
@@ -436,6 +443,11 @@ impl ServerBuilder {
         let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
         server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits));
         server.bound.iter().for_each(publish_local);
+        for (component, services) in &queued_services {
+            for service in server.bound.iter().filter(|bound| services.contains(&bound.descriptor.name)) {
+                publish_local_jobs(service, component, Arc::clone(&self.jobs));
+            }
+        }
         server.workers = Some(Workers::spawn(crews));
         server.register().await?;
         tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");

@@ -54,17 +54,7 @@ pub(crate) async fn submit(
             format!("a job's arguments may be at most {} bytes", queue.max_job_bytes()),
         ));
     }
-    let request = JobRequest {
-        id: JobId::generate(),
-        component: target.component.to_owned(),
-        service: target.service.to_owned(),
-        method: target.method.to_owned(),
-        format,
-        body,
-        rest,
-        metadata: context.all_metadata().map(|(key, value)| (key.to_owned(), value.to_owned())).collect(),
-        principal: context.principal().cloned(),
-    };
+    let request = JobRequest::new(target.component, target.service, target.method, format, body, rest, context);
     let status = queue.submit(request).await?;
     metrics::counter!(
         telemetry::JOBS_SUBMITTED,

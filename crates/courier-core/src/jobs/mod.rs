@@ -14,6 +14,7 @@
 mod context;
 mod handle;
 mod id;
+mod local;
 mod memory;
 mod queue;
 mod record;
@@ -22,6 +23,7 @@ mod status;
 pub use context::{JobContext, JobControl};
 pub use handle::{wait_for_reply, Job, JobLink, JobPoll};
 pub use id::JobId;
+pub use local::LocalJobs;
 pub use memory::InProcessQueue;
 pub use queue::{JobQueue, Lease, Progress};
 pub use record::{not_kept, JobOutcome, JobRecord, JobRequest, Start};

@@ -1,8 +1,8 @@
 //! What a queue keeps of a job: what to run, where it is, and how it ended — and the
 //! rules by which it moves from one state to the next, which every backend follows.
 
-use super::{id::now_millis, JobId, JobState, JobStatus};
-use crate::{auth::Principal, ErrorCode, Format, ServiceError};
+use super::{id::now_millis, JobId, JobPoll, JobState, JobStatus};
+use crate::{auth::Principal, ErrorCode, Format, Outcome, Reply, ServiceError};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +28,32 @@ pub struct JobRequest {
     pub metadata: BTreeMap<String, String>,
     /// The caller, as the server authenticated it.
     pub principal: Option<Principal>,
+}
+
+impl JobRequest {
+    /// A new job: a call to `service`.`method` of `component` with arguments `body` in
+    /// `format`, and the metadata and principal of the current call's context.
+    pub fn new(
+        component: &str,
+        service: &str,
+        method: &str,
+        format: Format,
+        body: Bytes,
+        rest: bool,
+        context: &crate::CallContext,
+    ) -> Self {
+        Self {
+            id: JobId::generate(),
+            component: component.to_owned(),
+            service: service.to_owned(),
+            method: method.to_owned(),
+            format,
+            body,
+            rest,
+            metadata: context.all_metadata().map(|(key, value)| (key.to_owned(), value.to_owned())).collect(),
+            principal: context.principal().cloned(),
+        }
+    }
 }
 
 /// How a job ended.
@@ -168,6 +194,22 @@ impl JobRecord {
         self.status.finished_ms = Some(now_millis());
         self.outcome = Some(outcome);
         true
+    }
+
+    /// What a caller polling the job learns: its status while it runs; its state and
+    /// result, as a call's reply, once it has ended.
+    pub fn poll(&self) -> JobPoll {
+        let reply = match &self.outcome {
+            None => return JobPoll::Pending(self.status.clone()),
+            Some(JobOutcome::Value { format, body }) => {
+                Ok(Reply { format: *format, outcome: Outcome::Value, body: body.clone() })
+            }
+            Some(JobOutcome::MethodError { format, body, .. }) => {
+                Ok(Reply { format: *format, outcome: Outcome::MethodError, body: body.clone() })
+            }
+            Some(JobOutcome::Fault(error)) => Err(error.clone()),
+        };
+        JobPoll::Done(self.status.state, reply)
     }
 
     /// Cancels the job: at once if it is queued; a running one's method sees it in its
