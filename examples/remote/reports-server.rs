@@ -2,7 +2,7 @@
 //!
 //! `NATS_URL` (and `NATS_CREDS`, `NATS_USER`/`NATS_PASSWORD` or `NATS_TOKEN`) say where
 //! the queue is; `COURIER_NATS_ACK_WAIT_MS` how long a job stays with a worker that
-//! stopped reporting on it; `COURIER_DRAIN_MS` how long a stopping server lets its running
+//! stopped reporting on it, and `COURIER_NATS_MAX_ATTEMPTS` how many times a job runs at most; `COURIER_DRAIN_MS` how long a stopping server lets its running
 //! jobs finish before it gives them back to the queue (default 10 s). `COURIER_BIND` sets the address (default `127.0.0.1:0`); the
 //! URL it serves on is printed as `listening on <url>` once it takes calls. Every process
 //! on the same NATS shares one queue: a job submitted to any of them runs on whichever
@@ -19,6 +19,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut queue = NatsQueueBuilder::from_env();
     if let Some(ack_wait) = std::env::var("COURIER_NATS_ACK_WAIT_MS").ok().and_then(|ms| ms.parse().ok()) {
         queue = queue.ack_wait(Duration::from_millis(ack_wait));
+    }
+    if let Some(attempts) = std::env::var("COURIER_NATS_MAX_ATTEMPTS").ok().and_then(|n| n.parse().ok()) {
+        queue = queue.max_attempts(attempts);
     }
     let mut builder = Server::builder();
     if let Some(drain) = std::env::var("COURIER_DRAIN_MS").ok().and_then(|ms| ms.parse().ok()) {

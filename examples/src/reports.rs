@@ -11,8 +11,8 @@ use std::{
 /// What to render.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
 pub struct ReportSpec {
-    /// The report's title; `"refuse"` makes the method return its own error, and
-    /// `"panic"` makes its first run panic.
+    /// The report's title; `"refuse"` makes the method return its own error, `"panic"`
+    /// makes its first run panic, and `"abort"` ends the process that runs it, every time.
     pub title: String,
     /// Pages to render.
     pub pages: u32,
@@ -127,6 +127,9 @@ impl Renderer {
         let job = CallContext::current().job().cloned();
         let attempt = job.as_ref().map_or(0, |job| job.attempt());
         assert!(spec.title != "panic" || attempt > 1, "the first run of `panic` panics");
+        if spec.title == "abort" {
+            std::process::abort();
+        }
         for page in 0..spec.pages {
             if let Some(job) = &job {
                 if job.is_cancelled() {

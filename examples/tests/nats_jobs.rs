@@ -203,6 +203,63 @@ async fn a_stopping_worker_gives_its_running_job_back_and_another_finishes_it() 
 }
 
 #[tokio::test]
+async fn a_job_that_kills_every_worker_that_runs_it_ends_failed_after_its_attempts() {
+    let Some(nats) = NatsServer::start().await else { return };
+    // A server that takes jobs and runs none: the caller's way in while workers die. It
+    // opens the component's consumer first, so its ack wait is the one that counts.
+    let ack_wait = Duration::from_millis(ACK_WAIT_MS.parse().unwrap());
+    let front = NatsQueue::builder().url(nats.url()).ack_wait(ack_wait).connect().await.unwrap();
+    let registry = LocalRegistry::new();
+    let mut server = Server::builder()
+        .registry(registry.clone())
+        .jobs(front)
+        .workers(COMPONENT, 0)
+        .component(ReportsComponent)
+        .start()
+        .await
+        .unwrap();
+    let mut workers: Vec<_> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|name| {
+            let mut command = worker_command(name, &nats, None);
+            command.env("COURIER_NATS_MAX_ATTEMPTS", "2");
+            ServerProcess::spawn(command)
+        })
+        .collect();
+    let reports = ServiceManager::new(registry).get::<dyn Reports>().unwrap();
+    let job = reports.submit_render(spec("abort", 1, 1)).await.unwrap();
+    let error = job.wait_timeout(Duration::from_secs(60)).await.unwrap_err();
+    let ReportError::Courier(fault) = &error else { panic!("{error:?}") };
+    assert_eq!(fault.code, ErrorCode::Internal, "{fault}");
+    assert!(fault.message.contains("gave up after 2 attempts"), "{fault}");
+    assert_eq!(job.status().await.unwrap().state, JobState::Failed);
+    let died = workers.iter_mut().map(ServerProcess::is_running).filter(|running| !running).count();
+    assert_eq!(died, 2, "each of the two attempts ended the process that ran it");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn results_are_kept_for_the_retention_time_then_expired() {
+    let Some(nats) = NatsServer::start().await else { return };
+    let queue = NatsQueue::builder().url(nats.url()).retention(Duration::from_secs(1)).connect().await.unwrap();
+    let registry = LocalRegistry::new();
+    let mut server =
+        Server::builder().registry(registry.clone()).jobs(queue).component(ReportsComponent).start().await.unwrap();
+    let reports = ServiceManager::new(registry).get::<dyn Reports>().unwrap();
+    let job = reports.submit_render(spec("brief", 1, 1)).await.unwrap();
+    assert_eq!(job.wait().await.unwrap().title, "brief");
+    wait_until(Duration::from_secs(30), "the job's result expires", || async {
+        job.status().await.unwrap().state == JobState::Expired
+    })
+    .await;
+    let error = job.wait().await.unwrap_err();
+    assert!(matches!(&error, ReportError::Courier(fault) if fault.code == ErrorCode::Expired), "{error:?}");
+    let answer = reqwest::get(format!("{}/jobs/{}", server.url(), job.id())).await.unwrap();
+    assert_eq!(answer.status(), 410);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn queued_jobs_survive_a_restart_of_nats_server() {
     let Some(mut nats) = NatsServer::start().await else { return };
     let gate = gate_file("restart");

@@ -34,6 +34,8 @@ use tokio::time::Instant;
 const HEADROOM: usize = 16 * 1024;
 /// The name of every component's durable consumer, in that component's stream.
 const CONSUMER: &str = "workers";
+/// How long a job published twice (by a retried publish) is taken once.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// How long one request to NATS may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -172,7 +174,8 @@ impl Shared {
                 retention: RetentionPolicy::WorkQueue,
                 storage: StorageType::File,
                 max_age: self.settings.retention,
-                duplicate_window: Duration::from_secs(120),
+                // JetStream takes no window longer than the stream keeps messages.
+                duplicate_window: DUPLICATE_WINDOW.min(self.settings.retention),
                 ..Default::default()
             })
             .await

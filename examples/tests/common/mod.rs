@@ -55,6 +55,12 @@ impl ServerProcess {
         assert!(status.is_ok_and(|status| status.success()), "kill -TERM");
     }
 
+    /// Whether the process still runs.
+    #[allow(dead_code, reason = "not every test binary watches servers die")]
+    pub(crate) fn is_running(&mut self) -> bool {
+        self.child.try_wait().is_ok_and(|status| status.is_none())
+    }
+
     /// Kills the process at once, as a crash or `kill -9` would.
     #[allow(dead_code, reason = "not every test binary kills servers")]
     pub(crate) fn kill(&mut self) {
