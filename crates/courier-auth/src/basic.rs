@@ -20,9 +20,19 @@ const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$q0NCb
 /// let users = format!("ann:{}:admin,ops\n", hash_password("correct horse").unwrap());
 /// let authenticator = BasicAuthenticator::parse(&users).unwrap();
 /// ```
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` names the users and their roles, never their password hashes.
+#[derive(Clone)]
 pub struct BasicAuthenticator {
     users: Arc<HashMap<String, (String, Vec<String>)>>,
+}
+
+impl std::fmt::Debug for BasicAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut users: Vec<_> = self.users.iter().map(|(name, (_, roles))| (name, roles)).collect();
+        users.sort();
+        f.debug_struct("BasicAuthenticator").field("users", &users).field("hashes", &"<redacted>").finish()
+    }
 }
 
 impl BasicAuthenticator {
@@ -102,4 +112,18 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|error| ServiceError::internal(format!("cannot hash the password: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hashes_are_never_printed() {
+        let hash = hash_password("correct horse").unwrap();
+        let authenticator = BasicAuthenticator::parse(&format!("ann:{hash}:admin,ops\n")).unwrap();
+        let printed = format!("{authenticator:?}");
+        assert!(!printed.contains(&hash) && !printed.contains("argon2"), "{printed}");
+        assert!(printed.contains("ann") && printed.contains("admin") && printed.contains("<redacted>"), "{printed}");
+    }
 }

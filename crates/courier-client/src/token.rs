@@ -14,13 +14,19 @@ use std::{
 use tokio::sync::Mutex;
 use tower::ServiceExt;
 
-/// A token and how long it stays good.
-#[derive(Debug, Clone)]
+/// A token and how long it stays good. Its `Debug` shows `<redacted>` for the value.
+#[derive(Clone)]
 pub struct Token {
     /// The bearer token.
     pub value: String,
     /// How long from now it may be used; `None`: until the server refuses it.
     pub expires_in: Option<Duration>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token").field("value", &"<redacted>").field("expires_in", &self.expires_in).finish()
+    }
 }
 
 type Fetch = Arc<dyn Fn() -> BoxFuture<'static, Result<Token, ServiceError>> + Send + Sync>;
@@ -75,8 +81,10 @@ impl BearerToken {
             }
         }
         let token = (self.fetch)().await?;
-        let value = HeaderValue::try_from(format!("Bearer {}", token.value))
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.value))
             .map_err(|_| ServiceError::internal("the token is not a valid header value"))?;
+        // Printed as `Sensitive` wherever the call's headers are logged.
+        value.set_sensitive(true);
         *cached = Some((value.clone(), token.expires_in.map(|valid| Instant::now() + valid)));
         Ok(value)
     }
@@ -133,5 +141,24 @@ impl tower::Service<ClientCall> for WithToken {
                 answered => answered,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tokens_are_never_printed() {
+        let token = Token { value: "eyJ.s3cret.sig".into(), expires_in: Some(Duration::from_secs(60)) };
+        let printed = format!("{token:?}");
+        assert!(!printed.contains("s3cret") && printed.contains("<redacted>"), "{printed}");
+        let bearer = BearerToken::new(move || {
+            let token = token.clone();
+            async move { Ok(token) }
+        });
+        let header = bearer.header().await.unwrap();
+        assert_eq!(format!("{header:?}"), "Sensitive");
+        assert!(!format!("{bearer:?}").contains("s3cret"));
     }
 }

@@ -12,12 +12,22 @@ pub(crate) struct Passing {
     pub(crate) index: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct ConsulApi {
     http: reqwest::Client,
     address: String,
     token: Option<String>,
     datacenter: Option<String>,
+}
+
+impl std::fmt::Debug for ConsulApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsulApi")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("datacenter", &self.datacenter)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `PUT /v1/agent/service/register`.

@@ -2,8 +2,9 @@ use crate::{api::ConsulApi, ConsulRegistry};
 use courier_core::ServiceError;
 use std::time::Duration;
 
-/// Configures a [`ConsulRegistry`]. Made by [`ConsulRegistry::builder`].
-#[derive(Debug, Clone)]
+/// Configures a [`ConsulRegistry`]. Made by [`ConsulRegistry::builder`]. Its `Debug`
+/// shows `<redacted>` for the token.
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ConsulRegistryBuilder {
     pub(crate) address: String,
@@ -15,6 +16,22 @@ pub struct ConsulRegistryBuilder {
     pub(crate) deregister_critical_after: Duration,
     pub(crate) watch_wait: Duration,
     pub(crate) resync_interval: Duration,
+}
+
+impl std::fmt::Debug for ConsulRegistryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsulRegistryBuilder")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("datacenter", &self.datacenter)
+            .field("tags", &self.tags)
+            .field("check_interval", &self.check_interval)
+            .field("check_timeout", &self.check_timeout)
+            .field("deregister_critical_after", &self.deregister_critical_after)
+            .field("watch_wait", &self.watch_wait)
+            .field("resync_interval", &self.resync_interval)
+            .finish()
+    }
 }
 
 impl Default for ConsulRegistryBuilder {
@@ -125,5 +142,16 @@ mod tests {
         assert_eq!(with_scheme("127.0.0.1:8500", false), "http://127.0.0.1:8500");
         assert_eq!(with_scheme("consul:8501", true), "https://consul:8501");
         assert_eq!(with_scheme("https://consul:8501/", false), "https://consul:8501");
+    }
+
+    #[test]
+    fn the_token_is_never_printed() {
+        let builder = ConsulRegistryBuilder::default().token("s3cret-acl-token");
+        let registry = builder.clone().build().unwrap();
+        for printed in [format!("{builder:?}"), format!("{registry:?}"), format!("{:?}", registry.inner.api)] {
+            assert!(!printed.contains("s3cret"), "{printed}");
+        }
+        assert!(format!("{builder:?}").contains("<redacted>"));
+        assert!(format!("{:?}", registry.inner.api).contains("<redacted>"));
     }
 }
