@@ -157,6 +157,28 @@ async fn bad_credentials_are_401_and_a_missing_role_is_403_on_dispatch_and_rest(
 }
 
 #[tokio::test]
+async fn required_claims_refuse_refresh_tokens_and_the_leeway_bounds_clock_skew() {
+    let server = start(jwt().require_claim("type", "access").leeway(Duration::from_secs(5))).await;
+    let with = |kind: Option<&str>, exp: u64| {
+        let mut claims = claims("ann", &["admin"]);
+        claims["exp"] = json!(exp);
+        if let Some(kind) = kind {
+            claims["type"] = json!(kind);
+        }
+        format!("Bearer {}", hs256(&claims, SECRET))
+    };
+    refused(&server, "secret", Some(&with(Some("refresh"), now() + 600)), StatusCode::UNAUTHORIZED, "`type`").await;
+    refused(&server, "secret", Some(&with(None, now() + 600)), StatusCode::UNAUTHORIZED, "`type` claim").await;
+    // Expired 3 s ago: within the 5 s leeway. 30 s ago: not.
+    for (status, body, _) in call_both(&server, "secret", Some(&with(Some("access"), now() - 3))).await {
+        assert_eq!((status, body), (StatusCode::OK, json!("the secret, for ann")));
+    }
+    refused(&server, "secret", Some(&with(Some("access"), now() - 30)), StatusCode::UNAUTHORIZED, "expired").await;
+    let printed = format!("{:?}", jwt().require_claim("type", "access"));
+    assert!(!printed.contains(std::str::from_utf8(SECRET).unwrap()), "{printed}");
+}
+
+#[tokio::test]
 async fn a_valid_token_with_the_role_runs_the_method_which_sees_the_principal() {
     let server = start(jwt()).await;
     let admin = hs256(&claims("ann", &["admin"]), SECRET);

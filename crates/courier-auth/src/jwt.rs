@@ -23,6 +23,8 @@ pub struct JwtAuthenticator {
     key: DecodingKey,
     validation: Validation,
     roles_claim: String,
+    /// Claims a token must carry, with these values.
+    required: Vec<(String, String)>,
 }
 
 impl fmt::Debug for JwtAuthenticator {
@@ -30,6 +32,8 @@ impl fmt::Debug for JwtAuthenticator {
         f.debug_struct("JwtAuthenticator")
             .field("algorithms", &self.validation.algorithms)
             .field("roles_claim", &self.roles_claim)
+            .field("required", &self.required)
+            .field("leeway_s", &self.validation.leeway)
             .finish_non_exhaustive()
     }
 }
@@ -39,7 +43,7 @@ impl JwtAuthenticator {
         let mut validation = Validation::new(algorithm);
         validation.validate_nbf = true;
         validation.validate_aud = false;
-        Self { key, validation, roles_claim: "roles".into() }
+        Self { key, validation, roles_claim: "roles".into(), required: Vec::new() }
     }
 
     /// Tokens signed with HMAC-SHA256 and this shared secret.
@@ -74,6 +78,20 @@ impl JwtAuthenticator {
         self
     }
 
+    /// Accepts only tokens whose claim `name` is `value` (or, for a list, holds it): for
+    /// example `require_claim("type", "access")`, so that a refresh token is not taken
+    /// for an access token.
+    pub fn require_claim(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.required.push((name.into(), value.into()));
+        self
+    }
+
+    /// How far `exp` and `nbf` may be off, for clocks that differ. Default: 60 s.
+    pub fn leeway(mut self, leeway: std::time::Duration) -> Self {
+        self.validation.leeway = leeway.as_secs();
+        self
+    }
+
     /// The claim that lists the roles. Default: `roles`.
     pub fn roles_claim(mut self, claim: impl Into<String>) -> Self {
         self.roles_claim = claim.into();
@@ -95,6 +113,19 @@ impl JwtAuthenticator {
             ServiceError::new(ErrorCode::Unauthenticated, reason)
         })?;
         let claims = data.claims;
+        for (claim, wanted) in &self.required {
+            let holds = match claims.get(claim) {
+                Some(Value::String(value)) => value == wanted,
+                Some(Value::Array(values)) => values.iter().any(|value| value.as_str() == Some(wanted.as_str())),
+                _ => false,
+            };
+            if !holds {
+                return Err(ServiceError::new(
+                    ErrorCode::Unauthenticated,
+                    format!("the token's `{claim}` claim is not `{wanted}`"),
+                ));
+            }
+        }
         let name = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
         let roles = match claims.get(&self.roles_claim) {
             Some(Value::Array(roles)) => roles.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
