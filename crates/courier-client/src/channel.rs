@@ -24,8 +24,12 @@ use tower::ServiceExt;
 pub struct HttpChannel {
     channel: ChannelKind,
     stack: CallService,
+    /// The timeout set on the proxy or its manager; `None`: the default.
     timeout: Option<Duration>,
 }
+
+/// How long a call may take when neither its proxy, its manager nor its context says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for HttpChannel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,11 +43,12 @@ impl HttpChannel {
     }
 
     /// A call to a queued method submits a job and waits for its end, for as long as the
-    /// call's deadline allows.
+    /// call's deadline and a timeout set on the proxy allow (the default timeout bounds
+    /// handing the job in, not the job).
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
         if call.method.queued {
             let request = self.request(&call)?;
-            let deadline = request.deadline;
+            let deadline = within(CallContext::current().deadline(), self.timeout);
             let job = self.submit_request(request).await?;
             return wait_for_reply(&job, deadline).await;
         }
@@ -86,11 +91,16 @@ impl HttpChannel {
         for (key, value) in context.all_metadata() {
             request.set_metadata(key, value);
         }
-        if let Some(timeout) = self.timeout {
-            let deadline = Instant::now() + timeout;
-            request.deadline = Some(request.deadline.map_or(deadline, |current| current.min(deadline)));
-        }
+        request.deadline = within(request.deadline, Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)));
         Ok(request)
+    }
+}
+
+/// The earlier of `deadline` and `timeout` from now; a timeout too long to count is none.
+fn within(deadline: Option<Instant>, timeout: Option<Duration>) -> Option<Instant> {
+    match (deadline, timeout.and_then(|timeout| Instant::now().checked_add(timeout))) {
+        (Some(deadline), Some(limit)) => Some(deadline.min(limit)),
+        (deadline, limit) => deadline.or(limit),
     }
 }
 

@@ -22,8 +22,9 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 /// clones share the pool.
 ///
 /// The default sends every call to an instance over one multiplexed connection (see
-/// [`HttpClientBuilder::multiplex`]) over plain TCP with `TCP_NODELAY`, and sets no
-/// timeout of its own (deadlines and proxy timeouts still apply). [`HttpClient::builder`]
+/// [`HttpClientBuilder::multiplex`]) over plain TCP with `TCP_NODELAY`, gives up on a
+/// connection not made in [`DEFAULT_CONNECT_TIMEOUT`] (5 s), and leaves how long calls may
+/// take to deadlines and proxy timeouts ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 10 s). [`HttpClient::builder`]
 /// changes that; a `reqwest::Client` converts into one, for TLS, proxies or anything else
 /// reqwest offers, at the cost of a few microseconds per call.
 ///
@@ -40,6 +41,9 @@ pub struct HttpClient {
     /// The largest reply body read; larger ones fail the call.
     max_reply_bytes: usize,
 }
+
+/// How long a client waits for a connection to an instance unless told otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The largest reply body a client reads unless told otherwise.
 const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
@@ -258,7 +262,7 @@ pub struct HttpClientBuilder {
 impl Default for HttpClientBuilder {
     fn default() -> Self {
         Self {
-            connect_timeout: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
             max_reply_bytes: MAX_REPLY_BYTES,
@@ -269,8 +273,8 @@ impl Default for HttpClientBuilder {
 
 impl HttpClientBuilder {
     /// How long opening a connection may take; slower ones fail with
-    /// [`ErrorCode::Timeout`], and the call moves to another instance. Default: no limit
-    /// but the operating system's.
+    /// [`ErrorCode::Timeout`], and the call moves to another instance. Default:
+    /// [`DEFAULT_CONNECT_TIMEOUT`], 5 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self

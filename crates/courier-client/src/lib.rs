@@ -18,8 +18,8 @@ mod targets;
 mod token;
 
 pub use call::ClientCall;
-pub use channel::HttpChannel;
-pub use http::{HttpClient, HttpClientBuilder};
+pub use channel::{HttpChannel, DEFAULT_TIMEOUT};
+pub use http::{HttpClient, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT};
 pub use manager::{ClientLayer, Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use token::{BearerToken, Token, WithToken};
 

@@ -174,7 +174,10 @@ impl ServiceManagerBuilder {
     }
 
     /// The longest a call may take, unless a proxy or the [`CallContext`](courier_core::CallContext)
-    /// says less. Default: none.
+    /// says less. Default: [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 10 s, as tarpc's
+    /// default deadline; `Duration::MAX` lets calls take as long as they take. A call to a
+    /// `#[queued]` method waits for its job for as long as a timeout set here (or on the
+    /// proxy) or its deadline allows, and without one, until the job ends.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -40,7 +40,7 @@
 
 pub use courier_client::{
     BearerToken, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder, ProxyBuilder, ServiceManager,
-    ServiceManagerBuilder, Token,
+    ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use courier_core::{
     auth::{Access, Authenticator, Principal},
