@@ -24,6 +24,9 @@ pub struct ClientCall {
     /// When the call must be done by; past it, the call fails with a timeout, and the
     /// server stops working on it.
     pub deadline: Option<Instant>,
+    /// The deadline the client's default timeout gave the call, which it enforces itself
+    /// and does not send: a caller that gives up cancels the call on the server anyway.
+    pub(crate) default_deadline: Option<Instant>,
     pub(crate) body: Body,
 }
 

@@ -85,13 +85,18 @@ impl HttpChannel {
             method: call.method,
             channel: self.channel,
             headers: HeaderMap::new(),
-            deadline: context.deadline(),
+            deadline: within(context.deadline(), self.timeout),
+            default_deadline: None,
             body,
         };
         for (key, value) in context.all_metadata() {
             request.set_metadata(key, value);
         }
-        request.deadline = within(request.deadline, Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)));
+        // Without a deadline or a timeout set on purpose (`Duration::MAX` means none), the default.
+        if request.deadline.is_none() && self.timeout.is_none() {
+            request.deadline = within(None, Some(DEFAULT_TIMEOUT));
+            request.default_deadline = request.deadline;
+        }
         Ok(request)
     }
 }

@@ -46,6 +46,7 @@ impl HttpJob {
             channel: self.channel,
             headers: HeaderMap::new(),
             deadline: Some(Instant::now() + wait.unwrap_or_default() + POLL_MARGIN),
+            default_deadline: None,
             body: Body::Job { id: self.id, cancel, wait },
         };
         self.stack.clone().oneshot(call).await

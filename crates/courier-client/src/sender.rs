@@ -231,8 +231,11 @@ impl Inner {
             }
         };
         headers.extend(call.headers.clone());
-        if let Some(remaining) = remaining {
-            headers.insert(DEADLINE_HEADER, HeaderValue::from(remaining.as_millis().max(1) as u64));
+        match remaining {
+            Some(remaining) if call.deadline != call.default_deadline => {
+                headers.insert(DEADLINE_HEADER, HeaderValue::from(remaining.as_millis().max(1) as u64));
+            }
+            _ => {}
         }
         observed::trace(&mut headers);
         let _in_flight = instance.start_call();
