@@ -40,6 +40,9 @@ async fn job_metrics_count_submissions_outcomes_durations_and_redeliveries() {
     assert_eq!(grew("courier_jobs_total", &[&method[..], &["outcome=\"failed\""]].concat()), 1.0);
     assert_eq!(grew("courier_job_redeliveries_total", &[COMPONENT]), 1.0);
     assert!(grew("courier_job_duration_seconds_count", &method) >= 5.0);
+    // Jobs run for minutes: their buckets reach an hour, not the ten seconds of calls.
+    assert!(sample(&after, "courier_job_duration_seconds_bucket", &[&method[..], &["le=\"3600\""]].concat()).is_some());
+    assert!(sample(&after, "courier_server_request_duration_seconds_bucket", &["le=\"3600\""]).is_none());
     server.shutdown().await.unwrap();
 }
 

@@ -18,6 +18,9 @@ pub(crate) const METRICS_PATH: &str = "/metrics";
 /// Upper bounds of the latency histograms' buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// The buckets of job durations, in seconds: from a tenth of a second to an hour.
+const JOB_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0];
+
 /// How often histogram samples are folded into their buckets when nobody scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -42,7 +45,11 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
 
 fn install() -> Option<PrometheusHandle> {
     let builder = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix(telemetry::DURATION_SUFFIX.to_owned()), LATENCY_BUCKETS);
+        .set_buckets_for_metric(Matcher::Suffix(telemetry::DURATION_SUFFIX.to_owned()), LATENCY_BUCKETS)
+        // A full name is matched before a suffix.
+        .and_then(|builder| {
+            builder.set_buckets_for_metric(Matcher::Full(telemetry::JOB_DURATION.to_owned()), JOB_BUCKETS)
+        });
     let recorder = match builder {
         Ok(builder) => builder.build_recorder(),
         Err(error) => {
