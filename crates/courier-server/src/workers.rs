@@ -177,12 +177,7 @@ async fn run(crew: &Crew, mut lease: Box<dyn Lease>, mut abandon: watch::Receive
 }
 
 async fn finish(lease: Box<dyn Lease>, outcome: JobOutcome, labels: &[(&'static str, String); 3]) {
-    let label = match &outcome {
-        JobOutcome::Value { .. } => "succeeded",
-        JobOutcome::MethodError { .. } => "failed",
-        JobOutcome::Fault(error) if error.code == courier_core::ErrorCode::Cancelled => "cancelled",
-        JobOutcome::Fault(_) => "failed",
-    };
+    let label = outcome.state().as_str();
     match lease.finish(outcome).await {
         Ok(true) => {
             let mut labels = labels.to_vec();

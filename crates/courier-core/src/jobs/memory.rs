@@ -40,7 +40,6 @@ struct State {
 struct Entry {
     record: JobRecord,
     request: Option<JobRequest>,
-    attempts: u32,
     /// Whether it has ended; waiters subscribe.
     done: watch::Sender<bool>,
 }
@@ -113,14 +112,20 @@ impl State {
 
     /// Records an outcome, once.
     fn finish(&mut self, id: JobId, outcome: JobOutcome) -> bool {
-        let Some(entry) = self.jobs.get_mut(&id) else { return false };
-        if !entry.record.finish(outcome) {
-            return false;
+        let recorded = self.jobs.get_mut(&id).is_some_and(|entry| entry.record.finish(outcome));
+        if recorded {
+            self.ended(id);
         }
-        entry.request = None;
-        entry.done.send_replace(true);
-        self.ended.push_back((Instant::now(), id));
-        true
+        recorded
+    }
+
+    /// A job whose record has just ended: its waiters are woken, its expiry starts.
+    fn ended(&mut self, id: JobId) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.request = None;
+            entry.done.send_replace(true);
+            self.ended.push_back((Instant::now(), id));
+        }
     }
 
     fn enqueue(&mut self, component: &str, id: JobId, front: bool) {
@@ -141,7 +146,7 @@ impl JobQueue for InProcessQueue {
             let record = JobRecord::queued(&request);
             let status = record.status.clone();
             let (id, component) = (request.id, request.component.clone());
-            let entry = Entry { record, request: Some(request), attempts: 0, done: watch::channel(false).0 };
+            let entry = Entry { record, request: Some(request), done: watch::channel(false).0 };
             state.jobs.insert(id, entry);
             state.enqueue(&component, id, false);
             Ok(status)
@@ -201,15 +206,13 @@ impl JobQueue for InProcessQueue {
                 };
                 let max_attempts = self.shared.max_attempts;
                 let Some(entry) = state.jobs.get_mut(&id) else { continue };
-                entry.attempts += 1;
-                let attempt = entry.attempts;
+                // The record counts the runs so far, those that stopped included.
+                let attempt = entry.record.status.attempts + 1;
                 match entry.record.start(attempt, max_attempts) {
                     Start::Run => {}
                     Start::Skip => continue,
                     Start::GiveUp => {
-                        entry.request = None;
-                        entry.done.send_replace(true);
-                        state.ended.push_back((Instant::now(), id));
+                        state.ended(id);
                         continue;
                     }
                 }

@@ -81,6 +81,15 @@ pub enum JobOutcome {
 }
 
 impl JobOutcome {
+    /// The state a job that ends so is in.
+    pub fn state(&self) -> JobState {
+        match self {
+            Self::Value { .. } => JobState::Succeeded,
+            Self::Fault(error) if error.code == ErrorCode::Cancelled => JobState::Cancelled,
+            Self::MethodError { .. } | Self::Fault(_) => JobState::Failed,
+        }
+    }
+
     /// What a method's run came to, as the job's outcome.
     pub fn of(dispatched: crate::Dispatched, request: &JobRequest) -> Self {
         let format = request.format;
@@ -183,11 +192,7 @@ impl JobRecord {
         if self.status.state.is_done() {
             return false;
         }
-        self.status.state = match &outcome {
-            JobOutcome::Value { .. } => JobState::Succeeded,
-            JobOutcome::Fault(error) if error.code == ErrorCode::Cancelled => JobState::Cancelled,
-            JobOutcome::MethodError { .. } | JobOutcome::Fault(_) => JobState::Failed,
-        };
+        self.status.state = outcome.state();
         if self.status.state == JobState::Succeeded {
             self.status.progress = Some(1.0);
         }
