@@ -288,7 +288,6 @@ impl ServerBuilder {
             Arc::clone(&self.jobs),
         );
         let mut desk = JobDesk::new(Arc::clone(&self.jobs), self.authenticator.clone());
-        let mut crews = Vec::new();
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
         let mut checked = Vec::new();
@@ -336,18 +335,6 @@ impl ServerBuilder {
                     .open(descriptor.name)
                     .await
                     .map_err(|source| ServerError::Jobs { component: descriptor.name, source })?;
-                let methods =
-                    descriptor
-                        .services
-                        .iter()
-                        .flat_map(|service| {
-                            let dispatcher = &bound[service.name].dispatcher;
-                            service.methods.iter().filter(|method| method.queued).map(move |method| {
-                                ((service.name, method.name), (Arc::clone(dispatcher), method.index))
-                            })
-                        })
-                        .collect();
-                crews.push((descriptor.name, methods));
             }
             registrations.push(Registration {
                 component: descriptor.name.to_owned(),
@@ -408,20 +395,24 @@ impl ServerBuilder {
         })?;
 
         let components: Vec<Arc<dyn Component>> = self.components.into_iter().map(Arc::from).collect();
-        // In-process callers of queued methods go through the queue too.
-        let queued_services: Vec<(&'static str, Vec<&'static str>)> = components
+        let crews: Vec<(Crew, usize)> = components
             .iter()
-            .map(|component| component.descriptor())
-            .filter(|descriptor| descriptor.has_queued_methods())
-            .map(|descriptor| (descriptor.name, descriptor.services.iter().map(|service| service.name).collect()))
-            .collect();
-        let crews: Vec<_> = crews
-            .into_iter()
-            .filter_map(|(name, methods)| {
-                let component = components.iter().find(|component| component.descriptor().name == name)?;
+            .filter(|component| component.descriptor().has_queued_methods())
+            .map(|component| {
+                let descriptor = component.descriptor();
+                let methods =
+                    descriptor
+                        .services
+                        .iter()
+                        .flat_map(|service| {
+                            let dispatcher = &bound[service.name].dispatcher;
+                            service.methods.iter().filter(|method| method.queued).map(move |method| {
+                                ((service.name, method.name), (Arc::clone(dispatcher), method.index))
+                            })
+                        })
+                        .collect();
                 let crew = Crew { component: Arc::clone(component), queue: Arc::clone(&self.jobs), methods };
-                let workers = self.workers.get(name).copied().unwrap_or(component.descriptor().workers);
-                Some((crew, workers))
+                (crew, self.workers.get(descriptor.name).copied().unwrap_or(descriptor.workers))
             })
             .collect();
         let running: Vec<Running> = components
@@ -443,9 +434,11 @@ impl ServerBuilder {
         let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
         server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits));
         server.bound.iter().for_each(publish_local);
-        for (component, services) in &queued_services {
-            for service in server.bound.iter().filter(|bound| services.contains(&bound.descriptor.name)) {
-                publish_local_jobs(service, component, Arc::clone(&self.jobs));
+        // In-process callers of queued methods go through the queue too.
+        for (crew, _) in &crews {
+            let component = crew.component.descriptor();
+            for service in server.bound.iter().filter(|bound| component.serves(bound.descriptor.name)) {
+                publish_local_jobs(service, component.name, Arc::clone(&crew.queue));
             }
         }
         server.workers = Some(Workers::spawn(crews));

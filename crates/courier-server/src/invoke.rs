@@ -190,8 +190,9 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Service
     }
 }
 
-fn encoded(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
-    (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+/// An answer with `body` in `format`.
+pub(crate) fn encoded(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
+    (status, [(header::CONTENT_TYPE, format.content_type())], body.into()).into_response()
 }
 
 /// A courier fault as a response: its status, and a `code` + `message` body.

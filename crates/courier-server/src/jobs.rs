@@ -5,11 +5,11 @@
 
 use crate::{
     context::{admit, challenge},
-    invoke::{error_response, ERROR_HEADER},
+    invoke::{encoded, error_response, ERROR_HEADER},
 };
 use axum::{
     extract::{Request, State},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
     Router,
 };
@@ -77,7 +77,7 @@ pub(crate) fn accepted(format: Format, status: &JobStatus) -> Response {
 }
 
 fn status_response(code: StatusCode, format: Format, status: &JobStatus) -> Response {
-    let mut response = (code, [(header::CONTENT_TYPE, format.content_type())], status.encode(format)).into_response();
+    let mut response = encoded(code, format, status.encode(format));
     response.headers_mut().insert(STATE_HEADER, HeaderValue::from_static(status.state.as_str()));
     if !status.state.is_done() {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -113,11 +113,8 @@ impl JobDesk {
         let wait = wait(request.uri().query())?;
         // Who may see a job is decided by its method's rule, so read it first.
         let record = self.queue.get(id, None).await?.ok_or_else(|| not_kept(id, self.queue.retention()))?;
-        let access = self
-            .access
-            .iter()
-            .find(|((service, method), _)| *service == record.service && *method == record.method)
-            .map_or(Access::Public, |(_, access)| *access);
+        let access =
+            self.access.get(&(record.service.as_str(), record.method.as_str())).copied().unwrap_or(Access::Public);
         admit(request.headers(), access, self.authenticator.as_deref()).await?;
         let record = match (cancel, wait) {
             (true, _) => self.queue.cancel(id).await?,
@@ -148,10 +145,6 @@ fn result_response(record: &JobRecord, format: Format) -> Response {
     };
     response.headers_mut().insert(STATE_HEADER, HeaderValue::from_static(record.status.state.as_str()));
     response
-}
-
-fn encoded(status: StatusCode, format: Format, body: Bytes) -> Response {
-    (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
 /// The codec the caller asks for with `Accept` (or speaks, by `Content-Type`); JSON when neither names one.
