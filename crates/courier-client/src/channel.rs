@@ -48,7 +48,7 @@ impl HttpChannel {
     async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
         if call.method.queued {
             let request = self.request(&call)?;
-            let deadline = within(CallContext::current().deadline(), self.timeout);
+            let deadline = request.deadline.filter(|_| request.default_deadline.is_none());
             let job = self.submit_request(request).await?;
             return wait_for_reply(&job, deadline).await;
         }

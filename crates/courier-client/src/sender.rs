@@ -175,9 +175,9 @@ impl Inner {
         let known = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&id).cloned();
         let mut instances = self.targets.live();
         instances.sort_by_key(|instance| Some(&instance.url) != known.as_ref());
-        let remaining = call.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         let mut last_error = None;
         for instance in instances {
+            let remaining = call.deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
             let error = match self.attempt(&instance, call, remaining).await {
                 Attempt::Answered(Err(error)) if error.code == ErrorCode::NotFound => error,
                 Attempt::Answered(result) => {
