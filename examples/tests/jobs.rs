@@ -12,7 +12,7 @@ use courier::{
 };
 use courier_examples::{ReportError, Reports, ReportsComponent};
 use courier_test_support::wait_until;
-use reports::{results_and_errors_on_every_channel, spec};
+use reports::{results_and_errors_on_every_channel, results_expire, spec};
 use std::time::Duration;
 
 async fn server() -> (Server, ServiceManager) {
@@ -94,23 +94,11 @@ async fn cancelling_a_queued_job_keeps_it_from_running_and_a_running_one_sees_it
 
 #[tokio::test]
 async fn results_are_kept_for_the_retention_time_then_expired() {
-    let registry = LocalRegistry::new();
-    let queue = courier::jobs::InProcessQueue::with_limits(Duration::from_millis(300), 3, 100);
-    let mut server =
-        Server::builder().registry(registry.clone()).jobs(queue).component(ReportsComponent).start().await.unwrap();
-    let reports = ServiceManager::new(registry).get::<dyn Reports>().unwrap();
-    let job = reports.submit_render(spec("brief", 1, 1)).await.unwrap();
-    assert_eq!(job.wait().await.unwrap().title, "brief");
-    wait_until(Duration::from_secs(10), "the job's result expires", || async {
-        job.status().await.unwrap().state == JobState::Expired
-    })
+    results_expire(
+        courier::jobs::InProcessQueue::with_limits(Duration::from_millis(300), 3, 100),
+        Duration::from_secs(10),
+    )
     .await;
-    let error = job.wait().await.unwrap_err();
-    assert!(matches!(&error, ReportError::Courier(fault) if fault.code == ErrorCode::Expired), "{error:?}");
-    let answer = reqwest::get(format!("{}/jobs/{}", server.url(), job.id())).await.unwrap();
-    assert_eq!(answer.status(), 410);
-    assert_eq!(answer.json::<serde_json::Value>().await.unwrap()["code"], "expired");
-    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]

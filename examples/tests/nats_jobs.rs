@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    reports::{results_and_errors_on_every_channel, spec},
+    reports::{results_and_errors_on_every_channel, results_expire, spec},
     ServerProcess,
 };
 use courier::{
@@ -242,21 +242,7 @@ async fn a_job_that_kills_every_worker_that_runs_it_ends_failed_after_its_attemp
 async fn results_are_kept_for_the_retention_time_then_expired() {
     let Some(nats) = NatsServer::start().await else { return };
     let queue = NatsQueue::builder().url(nats.url()).retention(Duration::from_secs(1)).connect().await.unwrap();
-    let registry = LocalRegistry::new();
-    let mut server =
-        Server::builder().registry(registry.clone()).jobs(queue).component(ReportsComponent).start().await.unwrap();
-    let reports = ServiceManager::new(registry).get::<dyn Reports>().unwrap();
-    let job = reports.submit_render(spec("brief", 1, 1)).await.unwrap();
-    assert_eq!(job.wait().await.unwrap().title, "brief");
-    wait_until(Duration::from_secs(30), "the job's result expires", || async {
-        job.status().await.unwrap().state == JobState::Expired
-    })
-    .await;
-    let error = job.wait().await.unwrap_err();
-    assert!(matches!(&error, ReportError::Courier(fault) if fault.code == ErrorCode::Expired), "{error:?}");
-    let answer = reqwest::get(format!("{}/jobs/{}", server.url(), job.id())).await.unwrap();
-    assert_eq!(answer.status(), 410);
-    server.shutdown().await.unwrap();
+    results_expire(queue, Duration::from_secs(30)).await;
 }
 
 #[tokio::test]
