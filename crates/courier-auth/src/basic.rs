@@ -4,7 +4,7 @@ use argon2::{
 };
 use base64::Engine;
 use courier_core::{
-    auth::{credential, Authenticator, Principal},
+    auth::{credential, Authenticator, Credentials, Principal},
     BoxFuture, ErrorCode, ServiceError,
 };
 use std::{collections::HashMap, path::Path, sync::Arc};
@@ -82,10 +82,10 @@ impl BasicAuthenticator {
 impl Authenticator for BasicAuthenticator {
     fn authenticate<'a>(
         &'a self,
-        headers: &'a http::HeaderMap,
+        credentials: Credentials<'a>,
     ) -> BoxFuture<'a, Result<Option<Principal>, ServiceError>> {
         Box::pin(async move {
-            let Some(encoded) = credential(headers, "Basic")? else { return Ok(None) };
+            let Some(encoded) = credential(credentials.headers, "Basic")? else { return Ok(None) };
             let malformed = || ServiceError::new(ErrorCode::Unauthenticated, "the Basic credential is malformed");
             let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| malformed())?;
             let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
@@ -100,8 +100,8 @@ impl Authenticator for BasicAuthenticator {
         })
     }
 
-    fn challenge(&self) -> &str {
-        "Basic realm=\"courier\", charset=\"UTF-8\""
+    fn challenge(&self) -> Option<&str> {
+        Some("Basic realm=\"courier\", charset=\"UTF-8\"")
     }
 }
 

@@ -1,5 +1,5 @@
 use courier_core::{
-    auth::{credential, Authenticator, Principal},
+    auth::{credential, Authenticator, Credentials, Principal},
     BoxFuture, ErrorCode, ServiceError,
 };
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
@@ -139,17 +139,17 @@ impl JwtAuthenticator {
 impl Authenticator for JwtAuthenticator {
     fn authenticate<'a>(
         &'a self,
-        headers: &'a http::HeaderMap,
+        credentials: Credentials<'a>,
     ) -> BoxFuture<'a, Result<Option<Principal>, ServiceError>> {
         Box::pin(async move {
-            match credential(headers, "Bearer")? {
+            match credential(credentials.headers, "Bearer")? {
                 Some(token) => self.verify(token).map(Some),
                 None => Ok(None),
             }
         })
     }
 
-    fn challenge(&self) -> &str {
-        "Bearer realm=\"courier\""
+    fn challenge(&self) -> Option<&str> {
+        Some("Bearer realm=\"courier\"")
     }
 }

@@ -1,14 +1,19 @@
-//! The HTTP client under the remote channels: hyper's pooled HTTP/1 client by default,
-//! or a `reqwest::Client` of the user's own for TLS or proxies.
+//! The HTTP client under the remote channels: multiplexed connections by default, hyper's
+//! pooled HTTP/1 client, or a `reqwest::Client` of the user's own for proxies; the first
+//! two speak TLS to `https://` instances.
 //!
 //! reqwest parsed every call's URL (with IDNA host processing) and ran its redirect and
 //! retry layers: about a third of the client's instructions on a small call.
 
-use crate::mux::Connections;
+use crate::{
+    mux::Connections,
+    tls::{Certificate, Identity, LazyTls, Tls},
+};
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
@@ -22,11 +27,13 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 /// clones share the pool.
 ///
 /// The default sends every call to an instance over one multiplexed connection (see
-/// [`HttpClientBuilder::multiplex`]) over plain TCP with `TCP_NODELAY`, gives up on a
+/// [`HttpClientBuilder::multiplex`]) with `TCP_NODELAY`, over TLS to `https://` instances,
+/// whose certificates it verifies against the platform's roots; it gives up on a
 /// connection not made in [`DEFAULT_CONNECT_TIMEOUT`] (5 s), and leaves how long calls may
 /// take to deadlines and proxy timeouts ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 10 s). [`HttpClient::builder`]
-/// changes that; a `reqwest::Client` converts into one, for TLS, proxies or anything else
-/// reqwest offers, at the cost of a few microseconds per call.
+/// changes that: your own CA, a client certificate for mutual TLS, and more. A
+/// `reqwest::Client` converts into one, for proxies or anything else reqwest offers, at the
+/// cost of a few microseconds per call.
 ///
 /// ```
 /// use courier_client::{HttpClient, ServiceManager};
@@ -50,7 +57,7 @@ const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 enum Transport {
-    Hyper(Arc<legacy::Client<HttpConnector, Body>>),
+    Hyper(Arc<legacy::Client<HttpsConnector<HttpConnector>, Body>>),
     Multiplexed(Arc<Connections>),
     Reqwest(reqwest::Client),
 }
@@ -168,7 +175,7 @@ async fn within(
 }
 
 async fn hyper_send(
-    client: &legacy::Client<HttpConnector, Body>,
+    client: &legacy::Client<HttpsConnector<HttpConnector>, Body>,
     request: Request<Body>,
     url: &str,
     limit: usize,
@@ -176,6 +183,9 @@ async fn hyper_send(
     let response = client.request(request).await.map_err(|error| match error.is_connect() {
         true if timed_out(&error) => Failure::NotSent(failure(ErrorCode::Timeout, url, &error)),
         true => Failure::NotSent(failure(ErrorCode::Unavailable, url, &error)),
+        // Over TLS 1.3 a server refuses a client certificate after the client considers
+        // the handshake done: the refusal comes where the reply should, and nothing ran.
+        false if certificate_refused(&error) => Failure::NotSent(failure(ErrorCode::Unavailable, url, &error)),
         false => Failure::Lost(failure(ErrorCode::Transport, url, &error)),
     })?;
     let (parts, body) = response.into_parts();
@@ -235,6 +245,30 @@ fn timed_out(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// Whether the server ended the TLS handshake because of the client's certificate (none,
+/// or one it does not accept).
+fn certificate_refused(error: &(dyn StdError + 'static)) -> bool {
+    use rustls::AlertDescription::{
+        AccessDenied, BadCertificate, CertificateExpired, CertificateRequired, CertificateRevoked, CertificateUnknown,
+        UnknownCA,
+    };
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        let tls = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref())
+        });
+        if let Some(rustls::Error::AlertReceived(
+            CertificateRequired | BadCertificate | UnknownCA | CertificateUnknown | CertificateRevoked
+            | CertificateExpired | AccessDenied,
+        )) = tls
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// The error, with its causes: HTTP clients keep the useful part (refused, reset, ...)
 /// there rather than in their own message.
 fn failure(code: ErrorCode, url: &str, error: &(dyn StdError + 'static)) -> ServiceError {
@@ -257,6 +291,7 @@ pub struct HttpClientBuilder {
     pool_max_idle_per_host: usize,
     max_reply_bytes: usize,
     multiplex: bool,
+    tls: Tls,
 }
 
 impl Default for HttpClientBuilder {
@@ -267,6 +302,7 @@ impl Default for HttpClientBuilder {
             pool_max_idle_per_host: usize::MAX,
             max_reply_bytes: MAX_REPLY_BYTES,
             multiplex: true,
+            tls: Tls::default(),
         }
     }
 }
@@ -311,10 +347,39 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Trusts `certificate` too when verifying servers: your own CA.
+    pub fn add_root_certificate(mut self, certificate: Certificate) -> Self {
+        self.tls.roots.push(certificate);
+        self
+    }
+
+    /// Whether servers may also prove themselves with a certificate the platform trusts
+    /// (its CA bundle). Turn it off to trust only the certificates added with
+    /// [`add_root_certificate`](Self::add_root_certificate). Default: on.
+    pub fn platform_roots(mut self, trusted: bool) -> Self {
+        self.tls.platform_roots = trusted;
+        self
+    }
+
+    /// Presents `identity` to servers that ask for a client certificate (mutual TLS).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.tls.identity = Some(identity);
+        self
+    }
+
+    /// Speaks TLS with this rustls configuration, in place of the roots and identity
+    /// given here: for settings this builder has no method for. Give it `http/1.1` in its
+    /// ALPN protocols, or none.
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls.config = Some(config);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> HttpClient {
+        let tls = LazyTls::new(self.tls);
         if self.multiplex {
-            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes);
+            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes, Arc::new(tls));
             return HttpClient {
                 transport: Transport::Multiplexed(Arc::new(connections)),
                 max_reply_bytes: self.max_reply_bytes,
@@ -323,6 +388,15 @@ impl HttpClientBuilder {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(self.connect_timeout);
+        connector.enforce_http(false);
+        let mut config = Arc::unwrap_or_clone(tls.config());
+        // The connector names the protocols it speaks itself.
+        config.alpn_protocols.clear();
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)

@@ -15,13 +15,18 @@ mod observed;
 mod response;
 mod sender;
 mod targets;
+mod tls;
 mod token;
 
 pub use call::ClientCall;
 pub use channel::{HttpChannel, DEFAULT_TIMEOUT};
 pub use http::{HttpClient, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT};
 pub use manager::{ClientLayer, Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use tls::{Certificate, Identity};
 pub use token::{BearerToken, Token, WithToken};
+
+/// Why TLS could not be set up: a certificate or key that cannot be read or used.
+pub use courier_core::tls::TlsError;
 
 /// A proxy's call path as interceptors wrap it.
 pub type CallService = tower::util::BoxCloneSyncService<ClientCall, courier_core::Reply, courier_core::ServiceError>;

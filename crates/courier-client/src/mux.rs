@@ -1,14 +1,20 @@
 //! The client end of multiplexed connections: one connection per instance, upgraded from
 //! HTTP/1.1, over which every call to that instance travels as a frame; replies come back
 //! in any order and find their call by id. Frames waiting to go out are written together.
+//! To `https://` instances, the connection is TLS, and upgraded inside it.
 
-use crate::http::{Exchange, Failure};
+use crate::{
+    http::{Exchange, Failure},
+    tls::LazyTls,
+};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
     mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     ErrorCode, ServiceError,
 };
 use http::{HeaderMap, Method};
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
 use std::{
     collections::HashMap,
     sync::{
@@ -18,11 +24,12 @@ use std::{
     time::Duration,
 };
 use tokio::{
-    io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
     net::TcpStream,
     sync::{mpsc, oneshot},
     task::JoinHandle,
 };
+use tokio_rustls::TlsConnector;
 
 /// The largest response head read while upgrading.
 const MAX_UPGRADE_HEAD: usize = 16 * 1024;
@@ -32,9 +39,10 @@ const MAX_UPGRADE_HEAD: usize = 16 * 1024;
 pub(crate) struct Connections {
     /// By instance (`host:port`), its connection, if one is open: connecting to one
     /// instance holds up only the calls to it.
-    open: Mutex<HashMap<String, Slot>>,
+    open: Mutex<HashMap<(bool, String), Slot>>,
     connect_timeout: Option<Duration>,
     max_reply_bytes: usize,
+    tls: Arc<LazyTls>,
 }
 
 /// The connection to one instance, once made.
@@ -62,8 +70,8 @@ impl Drop for Connection {
 }
 
 impl Connections {
-    pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize) -> Self {
-        Self { open: Mutex::default(), connect_timeout, max_reply_bytes }
+    pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize, tls: Arc<LazyTls>) -> Self {
+        Self { open: Mutex::default(), connect_timeout, max_reply_bytes, tls }
     }
 
     /// Sends a request to `url` over the connection to its instance, and waits for the
@@ -76,10 +84,16 @@ impl Connections {
         body: Option<Bytes>,
     ) -> Result<Exchange, Failure> {
         let not_sent = |message: String| Failure::NotSent(ServiceError::new(ErrorCode::Unavailable, message));
-        let rest = url.strip_prefix("http://").ok_or_else(|| not_sent(format!("cannot multiplex calls to {url}")))?;
+        let (secure, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (None, Some(rest)) => (true, rest),
+            (None, None) => return Err(not_sent(format!("cannot multiplex calls to {url}"))),
+        };
         let (authority, path) = rest.find('/').map_or((rest, "/"), |slash| rest.split_at(slash));
-        let connection =
-            self.connection(authority).await.map_err(|error| not_sent(format!("call to {url} failed: {error}")))?;
+        let connection = self
+            .connection(secure, authority)
+            .await
+            .map_err(|error| not_sent(format!("call to {url} failed: {error}")))?;
         let id = connection.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = RequestFrame { id, method, path: path.to_owned(), headers, body: body.unwrap_or_default() };
         let mut encoded = BytesMut::with_capacity(frame.body.len() + 256);
@@ -100,16 +114,17 @@ impl Connections {
     }
 
     /// The open connection to `authority`, made now if there is none.
-    async fn connection(&self, authority: &str) -> std::io::Result<Arc<Connection>> {
+    async fn connection(&self, secure: bool, authority: &str) -> std::io::Result<Arc<Connection>> {
         let slot = match self.open.lock() {
-            Ok(mut open) => Arc::clone(open.entry(authority.to_owned()).or_default()),
+            Ok(mut open) => Arc::clone(open.entry((secure, authority.to_owned())).or_default()),
             Err(_) => return Err(std::io::Error::other("the connection table is poisoned")),
         };
         let mut slot = slot.lock().await;
         if let Some(connection) = slot.as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)) {
             return Ok(Arc::clone(connection));
         }
-        let connect = connect(authority, self.max_reply_bytes);
+        let tls = secure.then(|| self.tls.config());
+        let connect = connect(authority, tls, self.max_reply_bytes);
         let connection = match self.connect_timeout {
             Some(limit) => tokio::time::timeout(limit, connect)
                 .await
@@ -122,14 +137,42 @@ impl Connections {
     }
 }
 
-/// Opens a connection to `authority` and upgrades it.
-async fn connect(authority: &str, max_reply_bytes: usize) -> std::io::Result<Connection> {
-    let refused = |message: String| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, message);
-    let mut stream = TcpStream::connect(authority).await?;
+/// Opens a connection to `authority`, over TLS when given its configuration, and
+/// upgrades it.
+async fn connect(
+    authority: &str,
+    tls: Option<Arc<ClientConfig>>,
+    max_reply_bytes: usize,
+) -> std::io::Result<Connection> {
+    let stream = TcpStream::connect(authority).await?;
     stream.set_nodelay(true)?;
+    let Some(tls) = tls else {
+        let (read, write) = upgrade(stream, authority).await?.into_split();
+        return Ok(start(read, write, max_reply_bytes));
+    };
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|byte| byte.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("`{host}`: {error}")))?;
+    let stream = TlsConnector::from(tls).connect(name, stream).await.map_err(|error| {
+        std::io::Error::new(error.kind(), format!("the TLS handshake with {authority} failed: {error}"))
+    })?;
+    let (read, write) = tokio::io::split(upgrade(stream, authority).await?);
+    Ok(start(read, write, max_reply_bytes))
+}
+
+/// Asks the server at the other end of `stream` to multiplex.
+async fn upgrade<S>(mut stream: S, authority: &str) -> std::io::Result<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let refused = |message: String| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, message);
     let upgrade =
         format!("GET {PATH} HTTP/1.1\r\nhost: {authority}\r\nconnection: upgrade\r\nupgrade: {PROTOCOL}\r\n\r\n");
     stream.write_all(upgrade.as_bytes()).await?;
+    stream.flush().await?;
     let mut head = Vec::with_capacity(256);
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() >= MAX_UPGRADE_HEAD {
@@ -141,7 +184,15 @@ async fn connect(authority: &str, max_reply_bytes: usize) -> std::io::Result<Con
         let status = String::from_utf8_lossy(head.split(|byte| *byte == b'\r').next().unwrap_or_default()).into_owned();
         return Err(refused(format!("{authority} does not multiplex: it answered `{status}`")));
     }
-    let (read, write) = stream.into_split();
+    Ok(stream)
+}
+
+/// Starts reading replies and writing calls over an upgraded connection.
+fn start<R, W>(read: R, write: W, max_reply_bytes: usize) -> Connection
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let (outgoing, frames) = mpsc::unbounded_channel();
     let (waiting, closed) = (Waiting::default(), Arc::new(AtomicBool::new(false)));
     let replies = read_replies(
@@ -151,7 +202,7 @@ async fn connect(authority: &str, max_reply_bytes: usize) -> std::io::Result<Con
         max_reply_bytes,
     );
     let (reader, writer) = (tokio::spawn(replies), tokio::spawn(write_frames(write, frames)));
-    Ok(Connection { outgoing, waiting, closed, next_id: AtomicU64::new(0), reader, writer })
+    Connection { outgoing, waiting, closed, next_id: AtomicU64::new(0), reader, writer }
 }
 
 /// Hands every reply to its call; when the connection ends, the calls still waiting get

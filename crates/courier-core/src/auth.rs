@@ -1,5 +1,6 @@
-//! Who is calling: the [`Principal`] an [`Authenticator`] finds in a request, and what a
-//! method demands of it.
+//! Who is calling: the [`Principal`] an [`Authenticator`] finds in a request's
+//! [`Credentials`] (its headers, and the certificate its caller presented over mutual TLS),
+//! and what a method demands of it.
 
 use crate::{BoxFuture, ErrorCode, ServiceError};
 use std::fmt;
@@ -25,20 +26,69 @@ impl Principal {
     }
 }
 
-/// Finds the principal in a request's headers.
+/// A client certificate the server verified against the CA it trusts for clients.
+///
+/// Servers that take client certificates put it in each request's extensions; without an
+/// authenticator that says otherwise, it makes the caller a [`Principal`] named after it,
+/// with no roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The subject's common name, or empty when it has none.
+    pub subject: String,
+    /// The subject alternative names: DNS names, URIs (a SPIFFE id, say) and e-mail
+    /// addresses.
+    pub names: Vec<String>,
+    /// The certificate itself, DER.
+    pub der: Vec<u8>,
+}
+
+impl ClientCertificate {
+    /// What the caller is called: the subject's common name, else its first alternative
+    /// name.
+    pub fn name(&self) -> &str {
+        match self.names.first() {
+            Some(first) if self.subject.is_empty() => first,
+            _ => &self.subject,
+        }
+    }
+
+    /// Whether `name` is the subject or one of the alternative names.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.subject == name || self.names.iter().any(|given| given == name)
+    }
+}
+
+/// What a request presents to prove who sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct Credentials<'a> {
+    /// The request's headers: `Authorization`, and whatever else an authenticator reads.
+    pub headers: &'a http::HeaderMap,
+    /// The verified client certificate of the connection the request came over.
+    pub certificate: Option<&'a ClientCertificate>,
+}
+
+impl<'a> Credentials<'a> {
+    /// The credentials of a request with these headers and extensions.
+    pub fn new(headers: &'a http::HeaderMap, extensions: &'a http::Extensions) -> Self {
+        Self { headers, certificate: extensions.get::<std::sync::Arc<ClientCertificate>>().map(AsRef::as_ref) }
+    }
+}
+
+/// Finds the principal in a request's credentials.
 ///
 /// `Ok(None)` means no credential was presented; `Err` means one was, and it is not
 /// valid (expired, badly signed, wrong password, malformed): the caller gets a 401 either
 /// way when the method is not public.
 pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
-    /// The principal the request's headers prove, if any.
+    /// The principal the request's credentials prove, if any.
     fn authenticate<'a>(
         &'a self,
-        headers: &'a http::HeaderMap,
+        credentials: Credentials<'a>,
     ) -> BoxFuture<'a, Result<Option<Principal>, ServiceError>>;
 
-    /// The `WWW-Authenticate` challenge sent with a 401: `Bearer realm="courier"`.
-    fn challenge(&self) -> &str;
+    /// The `WWW-Authenticate` challenge sent with a 401, `Bearer realm="courier"`; `None`
+    /// for credentials HTTP has no challenge for, such as client certificates.
+    fn challenge(&self) -> Option<&str>;
 }
 
 /// What a method demands of its caller, from `#[authorize]` and `#[public]`.

@@ -24,6 +24,7 @@ pub mod rest;
 mod selector;
 mod service;
 pub mod telemetry;
+pub mod tls;
 mod trace;
 
 pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};

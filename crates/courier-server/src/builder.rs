@@ -10,7 +10,8 @@ use crate::{
     openapi::{self, OPENAPI_PATH},
     rest::RestRoutes,
     serve::{Limits, Serving},
-    server::{Running, Server},
+    server::{AbortOnDrop, Running, Server},
+    tls::{Acceptor, TlsConfig},
     workers::{Crew, Workers},
     ServerError,
 };
@@ -52,6 +53,7 @@ pub struct ServerBuilder {
     jobs: Arc<dyn JobQueue>,
     /// By component name, how many jobs its workers run at once, past what it declares.
     workers: HashMap<String, usize>,
+    tls: Option<TlsConfig>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -84,6 +86,7 @@ impl Default for ServerBuilder {
             health_checks: Vec::new(),
             jobs: Arc::new(InProcessQueue::new()),
             workers: HashMap::new(),
+            tls: None,
         }
     }
 }
@@ -264,6 +267,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves every channel over TLS with this configuration, and registers `https://`
+    /// URLs. See [`TlsConfig`].
+    pub fn tls(mut self, config: TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
     /// Binds, runs the startup hooks, starts serving and registers every component.
     ///
     /// A failing startup hook stops here: nothing is registered, and components that
@@ -273,12 +283,21 @@ impl ServerBuilder {
             self.add_discovered();
         }
         let bound = self.bind_services()?;
+        let tls = match &self.tls {
+            Some(config) => {
+                let acceptor = Acceptor::new(config.server_config()?);
+                let watching = acceptor.watch(config.clone())?;
+                Some((acceptor, watching))
+            }
+            None => None,
+        };
         let listener = TcpListener::bind(&self.bind)
             .await
             .map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
         let local_addr =
             listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
-        let url = format!("http://{}", advertised(local_addr, self.advertise.as_deref()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", advertised(local_addr, self.advertise.as_deref()));
 
         let gate = Gate::new();
         let mut table = DispatchTable::new(
@@ -432,7 +451,10 @@ impl ServerBuilder {
         server.gate = gate;
         server.start_components().await?;
         let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
-        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits));
+        let (acceptor, watching) = tls.unzip();
+        server.tls = acceptor.clone();
+        server.tls_watch = watching.flatten().map(AbortOnDrop);
+        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits, acceptor));
         server.bound.iter().for_each(publish_local);
         // In-process callers of queued methods go through the queue too.
         for (crew, _) in &crews {

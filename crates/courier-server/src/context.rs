@@ -3,10 +3,10 @@
 
 use axum::response::Response;
 use courier_core::{
-    auth::{Access, Authenticator},
+    auth::{Access, Authenticator, Credentials, Principal},
     CallContext, ErrorCode, ServiceError, TraceContext,
 };
-use http::{header, HeaderMap, HeaderValue};
+use http::{header, Extensions, HeaderMap, HeaderValue};
 use std::time::{Duration, Instant};
 
 /// Metadata travels as headers with this prefix: `courier-meta-tenant: acme`.
@@ -16,9 +16,12 @@ pub const METADATA_PREFIX: &str = "courier-meta-";
 pub const DEADLINE_HEADER: &str = "courier-deadline-ms";
 
 /// The context a request carries, once its caller may call a method with this access
-/// rule: a 401 without a valid credential, a 403 without the role.
+/// rule: a 401 without a valid credential, a 403 without the role. A caller the
+/// authenticator does not name, and whose connection presented a verified client
+/// certificate, is named after the certificate, with no roles.
 pub(crate) async fn admit(
     headers: &HeaderMap,
+    extensions: &Extensions,
     access: Access,
     authenticator: Option<&dyn Authenticator>,
 ) -> Result<CallContext, ServiceError> {
@@ -31,8 +34,9 @@ pub(crate) async fn admit(
     if let Some(millis) = headers.get(DEADLINE_HEADER).and_then(|value| value.to_str().ok()?.parse::<u64>().ok()) {
         context = context.with_deadline(Instant::now() + Duration::from_millis(millis));
     }
+    let credentials = Credentials::new(headers, extensions);
     let principal = match authenticator {
-        Some(authenticator) => match authenticator.authenticate(headers).await {
+        Some(authenticator) => match authenticator.authenticate(credentials).await {
             Ok(principal) => principal,
             // A bad credential on a public method is ignored, not trusted.
             Err(_) if access == Access::Public => None,
@@ -40,6 +44,9 @@ pub(crate) async fn admit(
         },
         None => None,
     };
+    let principal = principal.or_else(|| {
+        credentials.certificate.map(|certificate| Principal::new(certificate.name(), Vec::<String>::new()))
+    });
     access.check(principal.as_ref())?;
     Ok(context.with_principal(principal))
 }
@@ -50,8 +57,8 @@ pub(crate) fn challenge(
     error: &ServiceError,
     authenticator: Option<&dyn Authenticator>,
 ) -> Response {
-    if let (ErrorCode::Unauthenticated, Some(authenticator)) = (error.code, authenticator) {
-        if let Ok(challenge) = HeaderValue::from_str(authenticator.challenge()) {
+    if let (ErrorCode::Unauthenticated, Some(challenge)) = (error.code, authenticator.and_then(|a| a.challenge())) {
+        if let Ok(challenge) = HeaderValue::from_str(challenge) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }
     }

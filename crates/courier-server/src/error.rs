@@ -1,4 +1,4 @@
-use courier_core::ServiceError;
+use courier_core::{tls::TlsError, ServiceError};
 
 /// Why a server could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -55,4 +55,7 @@ pub enum ServerError {
         /// The queue's error.
         source: ServiceError,
     },
+    /// The TLS configuration is unusable, or the server has none to renew.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
 }

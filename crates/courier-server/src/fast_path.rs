@@ -10,6 +10,7 @@
 
 use crate::{invoke::DispatchTable, mux::Hub};
 use axum::{body::Body, extract::Request, response::Response, Router};
+use courier_core::auth::ClientCertificate;
 use futures_util::future::{ready, Either, Ready};
 use hyper::body::Incoming;
 use std::{convert::Infallible, sync::Arc};
@@ -29,13 +30,27 @@ pub(crate) struct Host {
     router: Router,
     /// Where upgraded, multiplexed connections are served.
     hub: Option<Arc<Hub>>,
+    /// The verified client certificate of the connection, put in every request it carries.
+    client: Option<Arc<ClientCertificate>>,
 }
 
 impl Host {
     /// Serves calls to `table`'s endpoints with `dispatcher`, when given, and everything
     /// else with `router`.
     pub(crate) fn new(direct: Option<(Arc<DispatchTable>, Dispatcher)>, router: Router) -> Self {
-        Self { direct, router, hub: None }
+        Self { direct, router, hub: None, client: None }
+    }
+
+    /// Serves a connection whose caller presented this certificate, if any.
+    pub(crate) fn with_client(mut self, certificate: Option<Arc<ClientCertificate>>) -> Self {
+        self.client = certificate;
+        self
+    }
+
+    fn stamp<B>(&self, request: &mut http::Request<B>) {
+        if let Some(certificate) = &self.client {
+            request.extensions_mut().insert(Arc::clone(certificate));
+        }
     }
 
     /// Takes requests to upgrade to multiplexed connections, and serves those in `hub`.
@@ -45,7 +60,8 @@ impl Host {
     }
 
     /// Answers one request, as it came over HTTP or in a frame.
-    pub(crate) async fn serve(&self, request: Request) -> Response {
+    pub(crate) async fn serve(&self, mut request: Request) -> Response {
+        self.stamp(&mut request);
         let answered = match &self.direct {
             Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
                 dispatcher.clone().oneshot(request).await
@@ -74,6 +90,7 @@ impl hyper::service::Service<http::Request<Incoming>> for Host {
             let upgrade = hyper::upgrade::on(&mut request);
             return Either::Right(ready(Ok(hub.accept(upgrade, self.clone()))));
         }
+        self.stamp(&mut request);
         Either::Left(match &self.direct {
             Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
                 Either::Left(dispatcher.clone().oneshot(request.map(Body::new)))

@@ -151,7 +151,7 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
             format!("this method is not served on the {channel} channel"),
         ));
     }
-    let context = admit(&parts.headers, endpoint.access, table.authenticator.as_deref()).await?;
+    let context = admit(&parts.headers, &parts.extensions, endpoint.access, table.authenticator.as_deref()).await?;
     let _pass = table.gate.admit(endpoint.limit.as_deref()).await?;
     let body = read_body(body, table.max_body_bytes).await?;
     if let Some(target) = endpoint.queued {

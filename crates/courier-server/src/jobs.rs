@@ -115,7 +115,7 @@ impl JobDesk {
         let record = self.queue.get(id, None).await?.ok_or_else(|| not_kept(id, self.queue.retention()))?;
         let access =
             self.access.get(&(record.service.as_str(), record.method.as_str())).copied().unwrap_or(Access::Public);
-        admit(request.headers(), access, self.authenticator.as_deref()).await?;
+        admit(request.headers(), request.extensions(), access, self.authenticator.as_deref()).await?;
         let record = match (cancel, wait) {
             (true, _) => self.queue.cancel(id).await?,
             (false, Some(wait)) if !record.status.state.is_done() => self.queue.get(id, Some(wait)).await?,

@@ -19,6 +19,7 @@ mod openapi;
 mod rest;
 mod serve;
 mod server;
+mod tls;
 mod workers;
 
 pub use builder::ServerBuilder;
@@ -26,3 +27,4 @@ pub use context::{DEADLINE_HEADER, METADATA_PREFIX};
 pub use error::ServerError;
 pub use layer::ServerLayer;
 pub use server::Server;
+pub use tls::TlsConfig;

@@ -4,7 +4,7 @@
 //! path, router, limits, authentication, tracing and metrics alike — and its response
 //! goes back as a frame as soon as it is ready; responses are written in batches.
 
-use crate::{fast_path::Host, invoke::error_response};
+use crate::{fast_path::Host, invoke::error_response, server::AbortOnDrop};
 use axum::{body::Body, response::Response};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
@@ -162,15 +162,6 @@ async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Se
         if frames.send(frame).await.is_err() || last {
             return;
         }
-    }
-}
-
-/// A task that stops when its handle is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

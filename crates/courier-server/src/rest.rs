@@ -172,7 +172,7 @@ struct Endpoint {
 
 async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
     let (parts, body) = request.into_parts();
-    let context = admit(&parts.headers, endpoint.access, endpoint.authenticator.as_deref()).await?;
+    let context = admit(&parts.headers, &parts.extensions, endpoint.access, endpoint.authenticator.as_deref()).await?;
     let _pass = endpoint.gate.admit(endpoint.limit.as_deref()).await?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let body = read_body(body, endpoint.max_body_bytes).await?;

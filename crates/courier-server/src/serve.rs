@@ -1,12 +1,13 @@
 //! The accept loop: hyper's HTTP/1 server under the [`Host`] service, with `TCP_NODELAY`,
-//! a bound on header size, upgrades to multiplexed connections, and a graceful drain that
-//! cuts off what outlasts it.
+//! TLS when the server has it, a bound on header size, upgrades to multiplexed
+//! connections, and a graceful drain that cuts off what outlasts it.
 
-use crate::{fast_path::Host, mux::Hub};
+use crate::{fast_path::Host, mux::Hub, tls::Acceptor};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::{pin::pin, sync::Arc, time::Duration};
 use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     sync::{oneshot, watch},
     task::{JoinHandle, JoinSet},
@@ -14,6 +15,12 @@ use tokio::{
 
 /// How long a peer may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a peer may take to say its first byte and finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The first byte of every TLS connection: a handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// What the accept loop is bound by.
 pub(crate) struct Limits {
@@ -28,12 +35,12 @@ pub(crate) struct Serving {
 }
 
 impl Serving {
-    pub(crate) fn spawn(listener: TcpListener, host: Host, limits: Limits) -> Self {
+    pub(crate) fn spawn(listener: TcpListener, host: Host, limits: Limits, tls: Option<Arc<Acceptor>>) -> Self {
         let (stop, stopped) = oneshot::channel();
         let (draining, drain) = watch::channel(false);
         let hub = Hub::new(drain.clone(), limits.max_body_bytes, limits.max_header_bytes);
         let host = host.with_hub(Arc::clone(&hub));
-        let task = tokio::spawn(accept(listener, host, limits.max_header_bytes, stopped, (draining, drain), hub));
+        let task = tokio::spawn(accept(listener, host, limits.max_header_bytes, tls, stopped, (draining, drain), hub));
         Self { stop, task }
     }
 
@@ -50,6 +57,7 @@ async fn accept(
     listener: TcpListener,
     host: Host,
     max_header_bytes: usize,
+    tls: Option<Arc<Acceptor>>,
     mut stop: oneshot::Receiver<Duration>,
     (draining, drain): (watch::Sender<bool>, watch::Receiver<bool>),
     hub: Arc<Hub>,
@@ -65,7 +73,8 @@ async fn accept(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    connections.spawn(serve_connection(http.clone(), stream, host.clone(), drain.clone(), peer));
+                    let connection = Connection { http: http.clone(), host: host.clone(), drain: drain.clone(), peer };
+                    connections.spawn(connection.serve(stream, tls.clone()));
                 }
                 Err(error) => {
                     // Out of file descriptors, usually: back off instead of spinning.
@@ -89,30 +98,77 @@ async fn accept(
     drained
 }
 
-/// Serves one connection until it closes, or until the server drains and its requests
-/// in flight are answered.
-async fn serve_connection(
+/// One accepted connection, and what serves it.
+struct Connection {
     http: http1::Builder,
-    stream: TcpStream,
     host: Host,
-    mut drain: watch::Receiver<bool>,
+    drain: watch::Receiver<bool>,
     peer: std::net::SocketAddr,
-) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
-    }
-    let mut connection = pin!(http.serve_connection(TokioIo::new(stream), host).with_upgrades());
-    let draining = async move {
-        let _ = drain.wait_for(|draining| *draining).await;
-    };
-    let served = tokio::select! {
-        served = connection.as_mut() => served,
-        () = draining => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+}
+
+impl Connection {
+    /// Serves the connection, over TLS when the server has it.
+    async fn serve(self, stream: TcpStream, tls: Option<Arc<Acceptor>>) {
+        let peer = self.peer;
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
         }
-    };
-    if let Err(error) = served {
-        tracing::debug!(%peer, %error, "connection closed with an error");
+        let Some(tls) = tls else { return self.run(stream).await };
+        let handshake = async {
+            let mut first = [0; 1];
+            if stream.peek(&mut first).await? == 1 && first[0] != TLS_HANDSHAKE_RECORD {
+                refuse_plain_http(stream).await;
+                return Ok(None);
+            }
+            tls.current().accept(stream).await.map(Some)
+        };
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+            Ok(Ok(Some(stream))) => {
+                let certificate = crate::tls::client_certificate(stream.get_ref().1);
+                Self { host: self.host.with_client(certificate), ..self }.run(stream).await;
+            }
+            Ok(Ok(None)) => tracing::debug!(%peer, "plain HTTP on the TLS port refused"),
+            Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        }
+    }
+
+    /// Serves one connection until it closes, or until the server drains and its requests
+    /// in flight are answered.
+    async fn run<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(self, io: I) {
+        let Self { http, host, mut drain, peer } = self;
+        let mut connection = pin!(http.serve_connection(TokioIo::new(io), host).with_upgrades());
+        let draining = async move {
+            let _ = drain.wait_for(|draining| *draining).await;
+        };
+        let served = tokio::select! {
+            served = connection.as_mut() => served,
+            () = draining => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = served {
+            tracing::debug!(%peer, %error, "connection closed with an error");
+        }
+    }
+}
+
+/// Tells a caller that sent plain HTTP to the TLS port what to do instead, in the body
+/// every courier error has.
+async fn refuse_plain_http(mut stream: TcpStream) {
+    let error = courier_core::ServiceError::bad_request("this port speaks TLS: call it with https://");
+    let body = courier_core::Format::Json.encode_error(&error);
+    let head = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    if stream.write_all(head.as_bytes()).await.is_ok() && stream.write_all(&body).await.is_ok() {
+        let _ = stream.shutdown().await;
+        // Read what the caller sent before closing: unread bytes would make the close a
+        // reset, which can discard the answer before the caller reads it.
+        let mut unread = vec![0; 16 * 1024];
+        let drain = async { while stream.read(&mut unread).await.is_ok_and(|read| read > 0) {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
     }
 }

@@ -1,7 +1,13 @@
-use crate::{admission::Gate, serve::Serving, workers::Workers, ServerBuilder, ServerError};
+use crate::{
+    admission::Gate,
+    serve::Serving,
+    tls::{Acceptor, TlsConfig},
+    workers::Workers,
+    ServerBuilder, ServerError,
+};
 use courier_core::{
-    withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager, HealthReport,
-    Registration,
+    tls::TlsError, withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager,
+    HealthReport, Registration,
 };
 use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -29,6 +35,20 @@ pub struct Server {
     pub(crate) workers: Option<Workers>,
     drain_timeout: Duration,
     health: HealthManager,
+    /// What new TLS connections are served with, when the server speaks TLS.
+    pub(crate) tls: Option<Arc<Acceptor>>,
+    /// Re-reads renewed certificate files, while the server runs.
+    pub(crate) tls_watch: Option<AbortOnDrop>,
+}
+
+/// A task that stops when its handle is dropped.
+#[derive(Debug)]
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A component with its registration and where it is in its life.
@@ -80,7 +100,22 @@ impl Server {
             workers: None,
             drain_timeout,
             health,
+            tls: None,
+            tls_watch: None,
         }
+    }
+
+    /// Serves new connections with `config` from now on: a renewed certificate, say.
+    /// Connections already open, and the calls on them, keep the one they started with.
+    /// Fails, changing nothing, when `config` is unusable or the server was started
+    /// without TLS.
+    pub fn reload_tls(&self, config: &TlsConfig) -> Result<(), ServerError> {
+        let Some(acceptor) = &self.tls else {
+            return Err(TlsError::Refused("this server was started without TLS".to_owned()).into());
+        };
+        acceptor.replace(config.server_config()?);
+        tracing::info!(url = %self.url, "serving with a reloaded TLS configuration");
+        Ok(())
     }
 
     /// The address the server listens on, with the real port when bound to port 0.

@@ -1,5 +1,5 @@
 //! Shared pieces for courier's integration tests: a throwaway Consul agent,
-//! a throwaway NATS server with JetStream, polling with a deadline, free ports
+//! a throwaway NATS server with JetStream, certificate authorities, polling with a deadline, free ports
 //! and the interop tests' Python.
 //!
 //! External tools follow one rule: when one is missing, the test is skipped
@@ -11,6 +11,7 @@ mod consul;
 mod consul_process;
 mod nats;
 mod nats_process;
+mod pki;
 mod process_util;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 pub use consul::ConsulAgent;
 pub use nats::NatsServer;
+pub use pki::{Issued, TestCa};
 
 const WAIT_POLL_INTERVAL: Duration = Duration::from_millis(50);
 

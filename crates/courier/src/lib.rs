@@ -43,7 +43,7 @@ pub use courier_client::{
     ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use courier_core::{
-    auth::{Access, Authenticator, Principal},
+    auth::{Access, Authenticator, ClientCertificate, Credentials, Principal},
     BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
     ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
     HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry, MethodDescriptor,
@@ -58,7 +58,17 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 pub use courier_nats::{NatsQueue, NatsQueueBuilder};
 
 #[cfg(feature = "auth")]
-pub use courier_auth::{hash_password, BasicAuthenticator, JwtAuthenticator};
+pub use courier_auth::{hash_password, BasicAuthenticator, CertificateAuthenticator, JwtAuthenticator};
+
+/// TLS for servers and clients: [`TlsConfig`](tls::TlsConfig) for a server's listener
+/// (with client certificates for mutual TLS, and renewal without a restart),
+/// [`Certificate`](tls::Certificate) and [`Identity`](tls::Identity) for
+/// [`HttpClientBuilder`]. See the README's "TLS" section.
+pub mod tls {
+    pub use courier_client::{Certificate, Identity};
+    pub use courier_core::tls::TlsError;
+    pub use courier_server::TlsConfig;
+}
 
 /// Turns a trait into a courier service.
 ///
