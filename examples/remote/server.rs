@@ -4,10 +4,13 @@
 //! printed as `listening on <url>` once it takes calls. With `CONSUL_HTTP_ADDR` set it
 //! registers with Consul; otherwise with the in-process registry, where only clients that
 //! are told its URL find it. With `COURIER_JWT_SECRET` set it also runs the ledger
-//! component, for callers with an HS256 token signed with that secret.
+//! component, for callers with an HS256 token signed with that secret. With
+//! `COURIER_TLS_CERT` and `COURIER_TLS_KEY` set (PEM files) it serves over TLS, and
+//! picks up renewed files within 30 s.
 
-use courier::{prelude::*, JwtAuthenticator};
+use courier::{prelude::*, tls::TlsConfig, JwtAuthenticator};
 use courier_examples::{Auditor, Ledger, LedgerComponent};
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,6 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .authenticator(JwtAuthenticator::hs256(secret.as_bytes()))
             .component(LedgerComponent)
             .service::<dyn Ledger>(Arc::new(Auditor));
+    }
+    if let (Ok(cert), Ok(key)) = (std::env::var("COURIER_TLS_CERT"), std::env::var("COURIER_TLS_KEY")) {
+        builder = builder.tls(TlsConfig::from_pem_files(cert, key)?.watch(Duration::from_secs(30)));
     }
     let server = builder.start().await?;
     println!("listening on {}", server.url());

@@ -3,9 +3,9 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, ConsulRegistry};
+use courier::{prelude::*, tls::Certificate, ConsulRegistry, HttpClient};
 use courier_examples::Greeter;
-use courier_test_support::{wait_until, ConsulAgent};
+use courier_test_support::{wait_until, ConsulAgent, TestCa};
 use std::{collections::BTreeSet, time::Duration};
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -18,6 +18,34 @@ async fn passing(agent: &ConsulAgent) -> Vec<String> {
         .iter()
         .filter_map(|entry| entry["Service"]["Meta"]["channel-dispatch-msgpack"].as_str().map(str::to_owned))
         .collect()
+}
+
+#[tokio::test]
+async fn an_https_instance_registers_passes_its_check_and_is_called() {
+    let Some(agent) = ConsulAgent::start().await else { return };
+    let ca = TestCa::new("courier test CA");
+    let folder = std::env::temp_dir().join(format!("courier-consul-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let (cert, key) = ca.server().write(&folder, "server");
+    let address = agent.http_addr();
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let env = [("CONSUL_HTTP_ADDR", address.as_str()), ("COURIER_TLS_CERT", &cert), ("COURIER_TLS_KEY", &key)];
+    let server = ServerProcess::start_with("secure", &env);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    // Consul runs the https check, and passes it.
+    wait_until(DEADLINE, "Consul passes the https instance", || async {
+        passing(&agent).await == [server.url.clone()]
+    })
+    .await;
+
+    let root = Certificate::from_pem(ca.cert_pem().as_bytes()).expect("the CA");
+    let client = HttpClient::builder().platform_roots(false).add_root_certificate(root).build();
+    let registry = ConsulRegistry::builder().address(&address).build().expect("registry");
+    let services = ServiceManager::builder().registry(registry).http_client(client).build();
+    let greeter = services.get::<dyn Greeter>().expect("proxy");
+    wait_until(DEADLINE, "the proxy reaches it", || async { greeter.whoami().await.is_ok() }).await;
+    assert_eq!(greeter.whoami().await.expect("an answer over TLS"), "secure");
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[tokio::test]

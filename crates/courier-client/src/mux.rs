@@ -10,6 +10,7 @@ use crate::{
 use bytes::{Bytes, BytesMut};
 use courier_core::{
     mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
+    sync::lock,
     ErrorCode, ServiceError,
 };
 use http::{HeaderMap, Method};
@@ -115,10 +116,7 @@ impl Connections {
 
     /// The open connection to `authority`, made now if there is none.
     async fn connection(&self, secure: bool, authority: &str) -> std::io::Result<Arc<Connection>> {
-        let slot = match self.open.lock() {
-            Ok(mut open) => Arc::clone(open.entry((secure, authority.to_owned())).or_default()),
-            Err(_) => return Err(std::io::Error::other("the connection table is poisoned")),
-        };
+        let slot = Arc::clone(lock(&self.open).entry((secure, authority.to_owned())).or_default());
         let mut slot = slot.lock().await;
         if let Some(connection) = slot.as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)) {
             return Ok(Arc::clone(connection));
@@ -227,15 +225,13 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
             Ok(Frame::TooLarge(id)) => (id, Err(too_large(max_reply_bytes))),
             Ok(Frame::End) | Err(_) => break,
         };
-        let waiter = waiting.lock().ok().and_then(|mut waiting| waiting.remove(&id));
+        let waiter = lock(&waiting).remove(&id);
         if let Some(waiter) = waiter {
             let _ = waiter.send(reply);
         }
     }
     closed.store(true, Ordering::Release);
-    if let Ok(mut waiting) = waiting.lock() {
-        waiting.clear();
-    }
+    lock(&waiting).clear();
 }
 
 /// Writes frames as they come, flushing once no more are waiting.
@@ -268,16 +264,14 @@ struct Waiter<'a> {
 
 impl<'a> Waiter<'a> {
     fn register(connection: &'a Connection, id: u64, reply: oneshot::Sender<Result<ResponseFrame, Failure>>) -> Self {
-        if let Ok(mut waiting) = connection.waiting.lock() {
-            waiting.insert(id, reply);
-        }
+        lock(&connection.waiting).insert(id, reply);
         Self { connection, id }
     }
 }
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        let unanswered = self.connection.waiting.lock().ok().and_then(|mut waiting| waiting.remove(&self.id));
+        let unanswered = lock(&self.connection.waiting).remove(&self.id);
         if unanswered.is_some() && !self.connection.closed.load(Ordering::Acquire) {
             let _ = self.connection.outgoing.send(courier_core::mux::cancel(self.id));
         }

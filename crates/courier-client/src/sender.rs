@@ -162,7 +162,7 @@ impl Inner {
     }
 
     fn remember(&self, id: JobId, instance: &Instance) {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut jobs = courier_core::sync::lock(&self.jobs);
         if jobs.len() >= REMEMBERED_JOBS {
             jobs.clear();
         }
@@ -172,7 +172,7 @@ impl Inner {
     /// Asks about a job: first the instance that took it, if known, then every other
     /// live one until one knows it (any does, when the queue is shared).
     async fn send_job(&self, id: JobId, call: &ClientCall) -> Result<Reply, ServiceError> {
-        let known = self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&id).cloned();
+        let known = courier_core::sync::lock(&self.jobs).get(&id).cloned();
         let mut instances = self.targets.live();
         instances.sort_by_key(|instance| Some(&instance.url) != known.as_ref());
         let mut last_error = None;

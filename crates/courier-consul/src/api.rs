@@ -52,6 +52,8 @@ pub(crate) struct HttpCheck {
     pub(crate) http: String,
     pub(crate) interval: String,
     pub(crate) timeout: String,
+    #[serde(rename = "TLSSkipVerify")]
+    pub(crate) tls_skip_verify: bool,
     pub(crate) status: &'static str,
     pub(crate) deregister_critical_service_after: String,
 }

@@ -13,6 +13,7 @@ pub struct ConsulRegistryBuilder {
     pub(crate) tags: Vec<String>,
     pub(crate) check_interval: Duration,
     pub(crate) check_timeout: Duration,
+    pub(crate) verify_check_tls: bool,
     pub(crate) deregister_critical_after: Duration,
     pub(crate) watch_wait: Duration,
     pub(crate) resync_interval: Duration,
@@ -27,6 +28,7 @@ impl std::fmt::Debug for ConsulRegistryBuilder {
             .field("tags", &self.tags)
             .field("check_interval", &self.check_interval)
             .field("check_timeout", &self.check_timeout)
+            .field("verify_check_tls", &self.verify_check_tls)
             .field("deregister_critical_after", &self.deregister_critical_after)
             .field("watch_wait", &self.watch_wait)
             .field("resync_interval", &self.resync_interval)
@@ -43,6 +45,7 @@ impl Default for ConsulRegistryBuilder {
             tags: Vec::new(),
             check_interval: Duration::from_secs(2),
             check_timeout: Duration::from_secs(1),
+            verify_check_tls: false,
             deregister_critical_after: Duration::from_secs(60),
             watch_wait: Duration::from_secs(30),
             resync_interval: Duration::from_secs(5),
@@ -91,6 +94,17 @@ impl ConsulRegistryBuilder {
     /// instance that stops answering leaves the passing set at the next probe. Default: 2 s.
     pub fn check_interval(mut self, interval: Duration) -> Self {
         self.check_interval = interval.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Whether Consul verifies the certificate of an `https://` instance when it runs
+    /// the instance's health check. Off by default: the check only asks whether the
+    /// instance is alive and carries no secret, and an agent trusts only the CA in its own
+    /// TLS settings (`tls.defaults.ca_file`), which is rarely the one services' certificates
+    /// come from; clients, which do send secrets, always verify. Turn it on when the agent
+    /// trusts your services' CA.
+    pub fn verify_check_tls(mut self, verify: bool) -> Self {
+        self.verify_check_tls = verify;
         self
     }
 

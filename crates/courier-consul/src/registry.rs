@@ -7,7 +7,7 @@ use courier_core::{ChannelKind, ComponentRegistry, Instances, Registration, Serv
 use std::{
     collections::HashMap,
     fmt,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 use tokio::{sync::watch, task::JoinHandle};
@@ -79,6 +79,7 @@ impl ConsulRegistry {
                 http: health.clone(),
                 interval: duration(config.check_interval),
                 timeout: duration(config.check_timeout),
+                tls_skip_verify: health.starts_with("https://") && !config.verify_check_tls,
                 // The server serves before it registers, so it starts healthy.
                 status: "passing",
                 deregister_critical_service_after: duration(config.deregister_critical_after),
@@ -94,12 +95,8 @@ impl ComponentRegistry for ConsulRegistry {
         self.inner.api.register(&service).await?;
         tracing::info!(id = %service.id, consul = %self.inner.api.address(), "registered with Consul");
         let resync = tokio::spawn(resync(self.inner.api.clone(), service, self.inner.config.resync_interval));
-        if let Some(previous) = self
-            .inner
-            .resyncs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(registration.instance_id.clone(), resync)
+        if let Some(previous) =
+            courier_core::sync::lock(&self.inner.resyncs).insert(registration.instance_id.clone(), resync)
         {
             previous.abort();
         }
@@ -107,9 +104,7 @@ impl ComponentRegistry for ConsulRegistry {
     }
 
     async fn deregister(&self, registration: &Registration) -> Result<(), ServiceError> {
-        if let Some(resync) =
-            self.inner.resyncs.lock().unwrap_or_else(PoisonError::into_inner).remove(&registration.instance_id)
-        {
+        if let Some(resync) = courier_core::sync::lock(&self.inner.resyncs).remove(&registration.instance_id) {
             resync.abort();
         }
         self.inner.api.deregister(&registration.instance_id).await?;
@@ -118,7 +113,7 @@ impl ComponentRegistry for ConsulRegistry {
     }
 
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
-        let mut watches = self.inner.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watches = courier_core::sync::lock(&self.inner.watches);
         if let Some(existing) = watches.get(component) {
             return existing.subscribe(channel);
         }

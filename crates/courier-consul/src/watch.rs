@@ -9,7 +9,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, PoisonError,
+        Arc,
     },
     time::Duration,
 };
@@ -106,7 +106,7 @@ pub(crate) async fn follow(registry: Arc<Inner>, component: String, watch: Arc<C
     loop {
         gap.tick().await;
         {
-            let mut watches = registry.watches.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut watches = courier_core::sync::lock(&registry.watches);
             if watch.unwatched() {
                 watches.remove(&component);
                 return;

@@ -23,6 +23,7 @@ mod registry;
 pub mod rest;
 mod selector;
 mod service;
+pub mod sync;
 pub mod telemetry;
 pub mod tls;
 mod trace;

@@ -20,32 +20,29 @@ static QUEUED: LazyLock<RwLock<HashMap<&'static str, Queued>>> = LazyLock::new(D
 /// component that runs it; servers do this when they start.
 pub fn publish_local_jobs(service: &BoundService, component: &'static str, queue: Arc<dyn JobQueue>) {
     let channel = Arc::new(LocalJobs::new(Arc::clone(&service.dispatcher), component, queue));
-    QUEUED
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(service.descriptor.name, (service.clone(), channel));
+    crate::sync::write(&QUEUED).insert(service.descriptor.name, (service.clone(), channel));
 }
 
 /// The local channel of service `name` through its component's queue, if it runs in
 /// this process and has queued methods.
 pub fn local_jobs(name: &str) -> Option<Arc<dyn Channel>> {
-    let queued = QUEUED.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let queued = crate::sync::read(&QUEUED);
     queued.get(name).map(|(_, channel)| Arc::clone(channel) as Arc<dyn Channel>)
 }
 
 /// Makes an implementation callable in-process; servers do this when they start.
 pub fn publish_local(service: &BoundService) {
-    RUNNING.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(service.descriptor.name, service.clone());
+    crate::sync::write(&RUNNING).insert(service.descriptor.name, service.clone());
 }
 
 /// Withdraws an implementation from in-process callers; servers do this when they stop.
 pub fn withdraw_local(service: &BoundService) {
-    let mut running = RUNNING.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut running = crate::sync::write(&RUNNING);
     if running.get(service.descriptor.name).is_some_and(|current| Arc::ptr_eq(&current.dispatcher, &service.dispatcher))
     {
         running.remove(service.descriptor.name);
     }
-    let mut queued = QUEUED.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut queued = crate::sync::write(&QUEUED);
     if queued
         .get(service.descriptor.name)
         .is_some_and(|(current, _)| Arc::ptr_eq(&current.dispatcher, &service.dispatcher))
@@ -58,10 +55,5 @@ pub fn withdraw_local(service: &BoundService) {
 
 /// The implementation of `S` running in this process, if any.
 pub fn local_service<S: Service + ?Sized>() -> Option<Arc<S>> {
-    RUNNING
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(S::DESCRIPTOR.name)
-        .and_then(BoundService::implementation::<S>)
-        .map(S::guarded)
+    crate::sync::read(&RUNNING).get(S::DESCRIPTOR.name).and_then(BoundService::implementation::<S>).map(S::guarded)
 }

@@ -191,18 +191,18 @@ impl Handles {
     fn of(side: Side, labels: CallLabels) -> Arc<Self> {
         let recorder = metrics::with_recorder(|recorder| std::ptr::from_ref(recorder).cast::<()>() as usize);
         let key = (side, labels);
-        if let Ok(cache) = HANDLES.read() {
+        {
+            let cache = crate::sync::read(&HANDLES);
             if let Some(handles) = cache.handles.get(&key).filter(|_| cache.recorder == recorder) {
                 return Arc::clone(handles);
             }
         }
         let handles = Arc::new(Self::look_up(side, labels));
-        if let Ok(mut cache) = HANDLES.write() {
-            if cache.recorder != recorder {
-                *cache = HandleCache { recorder, handles: HashMap::new() };
-            }
-            cache.handles.insert(key, Arc::clone(&handles));
+        let mut cache = crate::sync::write(&HANDLES);
+        if cache.recorder != recorder {
+            *cache = HandleCache { recorder, handles: HashMap::new() };
         }
+        cache.handles.insert(key, Arc::clone(&handles));
         handles
     }
 

@@ -45,7 +45,7 @@ impl Endings {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<JobId, Vec<oneshot::Sender<()>>>> {
-        self.waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        courier_core::sync::lock(&self.waiters)
     }
 
     fn wake(&self, id: JobId) {

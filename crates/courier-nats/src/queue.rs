@@ -200,7 +200,7 @@ impl Shared {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PullConsumer>> {
-        self.consumers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        courier_core::sync::lock(&self.consumers)
     }
 
     /// The largest encoded job (or record) the server takes.

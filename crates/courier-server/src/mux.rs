@@ -9,6 +9,7 @@ use axum::{body::Body, response::Response};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
     mux::{cancelled, read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
+    sync::lock,
     ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderValue, Request, StatusCode};
@@ -56,17 +57,17 @@ impl Hub {
     /// Answers the upgrade request with 101, and serves the connection once upgraded.
     pub(crate) fn accept(self: &Arc<Self>, upgrade: OnUpgrade, host: Host) -> Response {
         let hub = Arc::clone(self);
-        if let Ok(mut connections) = self.connections.lock() {
-            while connections.try_join_next().is_some() {}
-            let open = Open::count(&self.open);
-            connections.spawn(async move {
-                let _open = open;
-                match upgrade.await {
-                    Ok(upgraded) => hub.serve(upgraded, host).await,
-                    Err(error) => tracing::debug!(%error, "a multiplexed connection failed to upgrade"),
-                }
-            });
-        }
+        let mut connections = lock(&self.connections);
+        while connections.try_join_next().is_some() {}
+        let open = Open::count(&self.open);
+        connections.spawn(async move {
+            let _open = open;
+            match upgrade.await {
+                Ok(upgraded) => hub.serve(upgraded, host).await,
+                Err(error) => tracing::debug!(%error, "a multiplexed connection failed to upgrade"),
+            }
+        });
+        drop(connections);
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -82,9 +83,7 @@ impl Hub {
 
     /// Ends every connection now, and the calls they run with them.
     pub(crate) fn cut_off(&self) {
-        if let Ok(mut connections) = self.connections.lock() {
-            connections.abort_all();
-        }
+        lock(&self.connections).abort_all();
     }
 
     async fn serve(&self, upgraded: Upgraded, host: Host) {
@@ -106,7 +105,7 @@ impl Hub {
                 // At the cap, the connection waits (and its client with it) until a call ends.
                 Some(frame) = incoming.recv(), if calls.len() < MAX_CALLS_IN_FLIGHT => match frame {
                     Ok(Frame::Whole(bytes)) if cancelled(&bytes).is_some() => {
-                        let waiter = cancelled(&bytes).and_then(|id| waiting.lock().ok()?.remove(&id));
+                        let waiter = cancelled(&bytes).and_then(|id| lock(&waiting).remove(&id));
                         if let Some(waiter) = waiter {
                             let _ = waiter.send(());
                         }
@@ -116,18 +115,14 @@ impl Hub {
                             let (host, replies, waiting) = (host.clone(), Arc::clone(&replies), Arc::clone(&waiting));
                             let (cancel, cancelled) = oneshot::channel();
                             let id = request.id;
-                            if let Ok(mut waiting) = waiting.lock() {
-                                waiting.insert(id, cancel);
-                            }
+                            lock(&waiting).insert(id, cancel);
                             calls.spawn(async move {
                                 // A cancelled call stops here, never while its reply is written.
                                 let reply = tokio::select! {
                                     reply = answer(host, request) => Some(reply),
                                     _ = cancelled => None,
                                 };
-                                if let Ok(mut waiting) = waiting.lock() {
-                                    waiting.remove(&id);
-                                }
+                                lock(&waiting).remove(&id);
                                 if let Some(reply) = reply {
                                     replies.send(reply).await;
                                 }
@@ -180,13 +175,11 @@ impl<W: AsyncWrite + Unpin> Replies<W> {
     }
 
     async fn send(&self, frame: Bytes) {
-        if let Ok(mut waiting) = self.waiting.lock() {
-            waiting.push(frame);
-        }
+        lock(&self.waiting).push(frame);
         // Whoever holds the writer takes this frame too, and looks again once it lets go.
         loop {
             let Ok(mut writer) = self.writer.try_lock() else { return };
-            let frames = self.waiting.lock().map(|mut waiting| std::mem::take(&mut *waiting)).unwrap_or_default();
+            let frames = std::mem::take(&mut *lock(&self.waiting));
             for frame in &frames {
                 if writer.write_all(frame).await.is_err() {
                     return;
@@ -196,7 +189,7 @@ impl<W: AsyncWrite + Unpin> Replies<W> {
                 return;
             }
             drop(writer);
-            if self.waiting.lock().map_or(true, |waiting| waiting.is_empty()) {
+            if lock(&self.waiting).is_empty() {
                 return;
             }
         }

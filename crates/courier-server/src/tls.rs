@@ -10,7 +10,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::{
     fmt,
     path::{Path, PathBuf},
-    sync::{Arc, PoisonError, RwLock},
+    sync::{Arc, RwLock},
     time::{Duration, SystemTime},
 };
 use tokio_rustls::TlsAcceptor;
@@ -204,11 +204,11 @@ impl Acceptor {
     }
 
     pub(crate) fn current(&self) -> TlsAcceptor {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+        courier_core::sync::read(&self.current).clone()
     }
 
     pub(crate) fn replace(&self, config: Arc<ServerConfig>) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = TlsAcceptor::from(config);
+        *courier_core::sync::write(&self.current) = TlsAcceptor::from(config);
     }
 
     /// Re-reads the files of `config` every time its watch interval passes, and serves

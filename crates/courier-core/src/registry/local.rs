@@ -84,7 +84,7 @@ impl LocalRegistry {
     }
 
     fn update(&self, component: &str, channel: ChannelKind, change: impl FnOnce(&Instances) -> Option<Instances>) {
-        let mut watches = self.watches.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut watches = crate::sync::lock(&self.watches);
         let sender =
             watches.entry((component.to_owned(), channel)).or_insert_with(|| watch::Sender::new(Instances::from([])));
         sender.send_if_modified(|instances| match change(instances) {
@@ -130,7 +130,7 @@ impl ComponentRegistry for LocalRegistry {
     }
 
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
-        let mut watches = self.watches.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut watches = crate::sync::lock(&self.watches);
         let mut receiver = watches
             .entry((component.to_owned(), channel))
             .or_insert_with(|| watch::Sender::new(Instances::from([])))
