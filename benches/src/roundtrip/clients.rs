@@ -7,7 +7,7 @@ use crate::{
     Error,
 };
 use bytes::Bytes;
-use courier::{ChannelKind, Component, HttpClient, LocalRegistry, ServiceManager};
+use courier::{tls::Certificate, ChannelKind, Component, HttpClient, LocalRegistry, ServiceManager};
 use courier_examples::{Greeter, GreeterComponent, Node};
 use http_body_util::{BodyExt, Full};
 use hyper::{header::CONTENT_TYPE, Request, Uri};
@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub(crate) enum Stack {
     CourierMsgpack,
     CourierHttp1,
+    CourierTls,
+    CourierTlsHttp1,
     CourierProtobuf,
     CourierJson,
     CourierRest,
@@ -32,9 +34,11 @@ pub(crate) enum Stack {
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 9] = [
+    pub(crate) const ALL: [Stack; 11] = [
         Self::CourierMsgpack,
         Self::CourierHttp1,
+        Self::CourierTls,
+        Self::CourierTlsHttp1,
         Self::CourierProtobuf,
         Self::CourierJson,
         Self::CourierRest,
@@ -49,6 +53,8 @@ impl Stack {
         match self {
             Self::CourierMsgpack => "courier-msgpack",
             Self::CourierHttp1 => "courier-http1",
+            Self::CourierTls => "courier-tls",
+            Self::CourierTlsHttp1 => "courier-tls-http1",
             Self::CourierProtobuf => "courier-protobuf",
             Self::CourierJson => "courier-json",
             Self::CourierRest => "courier-rest",
@@ -68,6 +74,8 @@ impl Stack {
         match self {
             Self::CourierMsgpack => "courier dispatch-msgpack",
             Self::CourierHttp1 => "courier dispatch-msgpack, HTTP/1.1",
+            Self::CourierTls => "courier dispatch-msgpack over TLS",
+            Self::CourierTlsHttp1 => "courier dispatch-msgpack over TLS, HTTP/1.1",
             Self::CourierProtobuf => "courier dispatch-protobuf",
             Self::CourierJson => "courier dispatch-json",
             Self::CourierRest => "courier rest (JSON)",
@@ -85,6 +93,7 @@ impl Stack {
             | Self::CourierProtobuf
             | Self::CourierJson
             | Self::CourierRest => ServerKind::Courier,
+            Self::CourierTls | Self::CourierTlsHttp1 => ServerKind::CourierTls,
             Self::Axum => ServerKind::Axum,
             Self::Tarpc => ServerKind::Tarpc,
             Self::HyperMsgpack => ServerKind::HyperMsgpack,
@@ -109,7 +118,12 @@ impl Client {
         let courier = |channel, multiplex| -> Result<Self, Error> {
             let registry = LocalRegistry::new();
             registry.add_peer(GreeterComponent.descriptor().name, url);
-            let client = HttpClient::builder().multiplex(multiplex).build();
+            let mut client = HttpClient::builder().multiplex(multiplex);
+            if url.starts_with("https://") {
+                let root = Certificate::from_pem(crate::servers::pki().ca_pem.as_bytes())?;
+                client = client.platform_roots(false).add_root_certificate(root);
+            }
+            let client = client.build();
             let services = ServiceManager::builder().registry(registry).http_client(client).build();
             let greeter = services.proxy::<dyn Greeter>().channel(channel).build()?;
             Ok(Self::Courier { greeter, tree: tree.clone() })
@@ -121,7 +135,8 @@ impl Client {
         };
         match stack {
             Stack::CourierMsgpack => courier(ChannelKind::DispatchMsgpack, true),
-            Stack::CourierHttp1 => courier(ChannelKind::DispatchMsgpack, false),
+            Stack::CourierHttp1 | Stack::CourierTlsHttp1 => courier(ChannelKind::DispatchMsgpack, false),
+            Stack::CourierTls => courier(ChannelKind::DispatchMsgpack, true),
             Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf, true),
             Stack::CourierJson => courier(ChannelKind::DispatchJson, true),
             Stack::CourierRest => courier(ChannelKind::Rest, true),

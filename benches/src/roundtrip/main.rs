@@ -5,13 +5,13 @@
 //! HTTP/1 stack pays.
 //!
 //! `roundtrip [flags]` is the driver: it starts one server process per stack (itself, as
-//! `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`), measures every stack in
+//! `roundtrip serve courier|courier-tls|axum|hyper|hyper-msgpack|tarpc`), measures every stack in
 //! alternating rounds, and prints a markdown table of the medians over rounds.
 //!
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-http1,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
+//! `--only courier-msgpack,courier-http1,courier-tls,courier-tls-http1,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
 //! to pick stacks.
 
 mod clients;
@@ -29,9 +29,9 @@ use std::{process::ExitCode, sync::Arc, time::Duration};
 
 const USAGE: &str = "\
 usage: roundtrip [--rounds N] [--calls N] [--seconds S] [--callers N] [--warmup N] [--only STACK,...]
-       roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc
+       roundtrip serve courier|courier-tls|axum|hyper|hyper-msgpack|tarpc
 
-stacks: courier-msgpack, courier-http1, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, tarpc, floor";
+stacks: courier-msgpack, courier-http1, courier-tls, courier-tls-http1, courier-protobuf, courier-json, courier-rest, hyper-msgpack, axum, tarpc, floor";
 
 fn main() -> ExitCode {
     cli::main("roundtrip", USAGE, parse, |command| match command {
@@ -119,8 +119,12 @@ fn drive(options: &Options) -> Result<(), Error> {
     }
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
-    let samples = runtime.block_on(rounds(options, &urls, &tree))?;
+    let samples = runtime.block_on(rounds(options, &urls, &tree));
     drop(servers);
+    if options.stacks.iter().any(|stack| stack.server() == ServerKind::CourierTls) {
+        let _ = std::fs::remove_dir_all(&servers::pki().folder);
+    }
+    let samples = samples?;
 
     let settings = &options.settings;
     let header = format!(

@@ -1,20 +1,23 @@
-//! The server processes: `roundtrip serve courier|axum|hyper|hyper-msgpack|tarpc`.
+//! The server processes: `roundtrip serve courier|courier-tls|axum|hyper|hyper-msgpack|tarpc`.
 //!
 //! Each binds 127.0.0.1:0, prints `listening on http://127.0.0.1:PORT` (tarpc:
-//! `tcp://127.0.0.1:PORT`) once it takes requests, and serves until killed or until its
+//! `tcp://127.0.0.1:PORT`; over TLS `https://`) once it takes requests, and serves until killed or until its
 //! stdin closes.
 
 use crate::Error;
 use axum::{routing::post, serve::ListenerExt, Json, Router};
 use bytes::Bytes;
-use courier::{LocalRegistry, Server};
+use courier::{tls::TlsConfig, LocalRegistry, Server};
 use courier_examples::{GreeterComponent, Node};
+use courier_test_support::TestCa;
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request, Response};
 use hyper_util::rt::TokioIo;
 use std::{
     io::Read,
+    path::PathBuf,
     process::{Command, Stdio},
+    sync::OnceLock,
 };
 use tokio::net::TcpListener;
 
@@ -24,6 +27,8 @@ const BIND: &str = "127.0.0.1:0";
 pub(crate) enum ServerKind {
     /// A courier server running `GreeterComponent`.
     Courier,
+    /// The same, over TLS, with a certificate from the driver's throwaway CA.
+    CourierTls,
     /// A hand-written axum JSON echo.
     Axum,
     /// Raw hyper, answering every request with its body, undecoded.
@@ -39,6 +44,7 @@ impl ServerKind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Courier => "courier",
+            Self::CourierTls => "courier-tls",
             Self::Axum => "axum",
             Self::Hyper => "hyper",
             Self::HyperMsgpack => "hyper-msgpack",
@@ -47,7 +53,7 @@ impl ServerKind {
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [Self::Courier, Self::Axum, Self::Hyper, Self::HyperMsgpack, Self::Tarpc]
+        [Self::Courier, Self::CourierTls, Self::Axum, Self::Hyper, Self::HyperMsgpack, Self::Tarpc]
             .into_iter()
             .find(|kind| kind.name() == name)
     }
@@ -58,8 +64,36 @@ impl ServerKind {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
         let mut command = Command::new(exe);
         command.args(["serve", self.name()]).stdin(Stdio::piped());
+        if self == Self::CourierTls {
+            let pki = pki();
+            command.env(CERT_ENV, &pki.cert).env(KEY_ENV, &pki.key);
+        }
         Ok(command)
     }
+}
+
+/// Where the TLS server finds its certificate and key.
+const CERT_ENV: &str = "ROUNDTRIP_TLS_CERT";
+const KEY_ENV: &str = "ROUNDTRIP_TLS_KEY";
+
+/// The throwaway CA of one run, and the server certificate it issued, as files.
+pub(crate) struct Pki {
+    pub(crate) ca_pem: String,
+    pub(crate) folder: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+/// The run's CA and server certificate, made on first use.
+pub(crate) fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let ca = TestCa::new("roundtrip CA");
+        let folder = std::env::temp_dir().join(format!("courier-roundtrip-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap_or_else(|error| panic!("cannot make {}: {error}", folder.display()));
+        let (cert, key) = ca.server().write(&folder, "server");
+        Pki { ca_pem: ca.cert_pem(), folder, cert, key }
+    })
 }
 
 pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
@@ -67,7 +101,11 @@ pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         match kind {
-            ServerKind::Courier => courier().await,
+            ServerKind::Courier => courier(None).await,
+            ServerKind::CourierTls => {
+                let (cert, key) = (std::env::var(CERT_ENV)?, std::env::var(KEY_ENV)?);
+                courier(Some(TlsConfig::from_pem_files(cert, key)?)).await
+            }
             ServerKind::Axum => axum_json().await,
             ServerKind::Hyper => hyper_floor().await,
             ServerKind::HyperMsgpack => hyper_msgpack().await,
@@ -91,10 +129,14 @@ fn announce(url: &str) {
     println!("listening on {url}");
 }
 
-async fn courier() -> Result<(), Error> {
+async fn courier(tls: Option<TlsConfig>) -> Result<(), Error> {
     // Naming `GreeterComponent` links courier_examples, whose `#[implementation]`
     // registers `Polite` as the Greeter the server finds.
-    let server = Server::builder().registry(LocalRegistry::new()).component(GreeterComponent).start().await?;
+    let mut builder = Server::builder().registry(LocalRegistry::new()).component(GreeterComponent);
+    if let Some(tls) = tls {
+        builder = builder.tls(tls);
+    }
+    let server = builder.start().await?;
     announce(server.url());
     server.run_until_stopped().await?;
     Ok(())
