@@ -23,7 +23,7 @@ pub struct Servers {
 
 impl Servers {
     /// Starts the server `name` with `command`, and returns the URL of its stdout's
-    /// `listening on http://...` (or `tcp://...`) line once it prints it. Every other line it prints goes
+    /// `listening on http://...` (or `https://...`, `tcp://...`) line once it prints it. Every other line it prints goes
     /// to stderr after its name.
     pub fn start(&mut self, name: &str, command: &mut Command) -> Result<String, Error> {
         let mut child = match command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn() {
@@ -48,9 +48,9 @@ impl Servers {
             Err(RecvTimeoutError::Disconnected) => Err("lost the reader of its stdout".to_owned()),
         }
         .map_err(|error| format!("server {name}: {error}"))?;
-        match url.starts_with("http://") || url.starts_with("tcp://") {
+        match ["http://", "https://", "tcp://"].iter().any(|scheme| url.starts_with(scheme)) {
             true => Ok(url),
-            false => Err(format!("server {name} listens on `{url}`, not on an http:// or tcp:// URL").into()),
+            false => Err(format!("server {name} listens on `{url}`, not on an http://, https:// or tcp:// URL").into()),
         }
     }
 }
@@ -112,6 +112,6 @@ mod tests {
         let error = servers.start("quitter", &mut shell("echo bye")).unwrap_err();
         assert_eq!(error.to_string(), "server quitter: it exited before listening");
         let error = servers.start("odd", &mut shell("echo 'listening on unix:/tmp/s'; exec sleep 30")).unwrap_err();
-        assert_eq!(error.to_string(), "server odd listens on `unix:/tmp/s`, not on an http:// or tcp:// URL");
+        assert_eq!(error.to_string(), "server odd listens on `unix:/tmp/s`, not on an http://, https:// or tcp:// URL");
     }
 }

@@ -74,6 +74,17 @@ fn tls(issued: &Issued) -> TlsConfig {
     TlsConfig::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes()).expect("a usable certificate")
 }
 
+/// A server of the greeter, with a certificate `ca` issued.
+async fn greeter_over_tls(registry: LocalRegistry, ca: &TestCa) -> Server {
+    Server::builder()
+        .registry(registry)
+        .component(GreeterComponent)
+        .tls(tls(&ca.server()))
+        .start()
+        .await
+        .expect("server starts")
+}
+
 /// A client that trusts only `ca`, multiplexed or not, presenting `identity` if given.
 fn client(ca: &TestCa, multiplex: bool, identity: Option<&Issued>) -> HttpClient {
     let root = Certificate::from_pem(ca.cert_pem().as_bytes()).expect("the CA certificate");
@@ -109,13 +120,7 @@ async fn fails<T: std::fmt::Debug>(call: impl std::future::Future<Output = Resul
 async fn every_channel_travels_over_tls_multiplexed_and_over_http1() {
     let ca = TestCa::new("courier test CA");
     let registry = LocalRegistry::new();
-    let mut server = Server::builder()
-        .registry(registry.clone())
-        .component(GreeterComponent)
-        .tls(tls(&ca.server()))
-        .start()
-        .await
-        .expect("server starts");
+    let mut server = greeter_over_tls(registry.clone(), &ca).await;
     assert!(server.url().starts_with("https://"), "registered as {}", server.url());
     let tree = Node::tree(2, 3);
     for multiplex in [true, false] {
@@ -151,13 +156,7 @@ async fn every_channel_travels_over_tls_multiplexed_and_over_http1() {
 async fn a_client_that_trusts_another_ca_is_refused_with_a_clear_error() {
     let (ca, stranger) = (TestCa::new("courier test CA"), TestCa::new("another CA"));
     let registry = LocalRegistry::new();
-    let _server = Server::builder()
-        .registry(registry.clone())
-        .component(GreeterComponent)
-        .tls(tls(&ca.server()))
-        .start()
-        .await
-        .expect("server starts");
+    let _server = greeter_over_tls(registry.clone(), &ca).await;
     for multiplex in [true, false] {
         let greeter = services(&registry, client(&stranger, multiplex, None)).get::<dyn Greeter>().expect("proxy");
         let error = fails(greeter.hello("Ann".into())).await;
@@ -169,13 +168,7 @@ async fn a_client_that_trusts_another_ca_is_refused_with_a_clear_error() {
 #[tokio::test]
 async fn plain_http_to_a_tls_port_is_told_to_use_https() {
     let ca = TestCa::new("courier test CA");
-    let server = Server::builder()
-        .registry(LocalRegistry::new())
-        .component(GreeterComponent)
-        .tls(tls(&ca.server()))
-        .start()
-        .await
-        .expect("server starts");
+    let server = greeter_over_tls(LocalRegistry::new(), &ca).await;
     let plain = server.url().replacen("https://", "http://", 1);
     let response = reqwest::Client::new()
         .post(format!("{plain}/invoke/greeter-component/greeter/hello"))
@@ -287,13 +280,7 @@ async fn python_ssl_verifies_the_server_and_calls_the_json_endpoint() {
     let folder = folder("python");
     let ca_file = folder.join("ca.pem");
     std::fs::write(&ca_file, ca.cert_pem()).expect("write the CA");
-    let server = Server::builder()
-        .registry(LocalRegistry::new())
-        .component(GreeterComponent)
-        .tls(tls(&ca.server()))
-        .start()
-        .await
-        .expect("server starts");
+    let server = greeter_over_tls(LocalRegistry::new(), &ca).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/tls_client.py");
     let output = tokio::process::Command::new(&python)
         .arg(script)

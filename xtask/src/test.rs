@@ -10,7 +10,7 @@ const PYTHON_PACKAGES: [&str; 3] = ["protobuf", "grpcio-tools", "prometheus-clie
 const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, prometheus_client";
 
 /// The programs the README runs; each fails if its calls do not do what it shows.
-const README_EXAMPLES: [&str; 3] = ["hello", "protected", "jobs"];
+const README_EXAMPLES: [&str; 4] = ["hello", "protected", "tls", "jobs"];
 
 pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     let env = prepare()?;

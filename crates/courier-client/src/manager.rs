@@ -207,7 +207,7 @@ impl ServiceManagerBuilder {
     }
 
     /// The HTTP client for remote calls: an [`HttpClient`] with pool or connect settings
-    /// of your own, or a `reqwest::Client`, for TLS or proxies. Default: [`HttpClient::new`].
+    /// of your own (your CA, a client certificate), or a `reqwest::Client`, for proxies. Default: [`HttpClient::new`].
     pub fn http_client(mut self, client: impl Into<HttpClient>) -> Self {
         self.client = Some(client.into());
         self
