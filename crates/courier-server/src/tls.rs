@@ -11,7 +11,7 @@ use std::{
     fmt,
     path::{Path, PathBuf},
     sync::{Arc, RwLock},
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 use tokio_rustls::TlsAcceptor;
 use x509_parser::{extensions::GeneralName, prelude::FromDer};
@@ -161,9 +161,10 @@ impl TlsConfig {
         }
     }
 
-    /// The same settings with the certificate and key read again from their files.
-    fn reread(&self, cert: &Path, key: &Path) -> Result<Self, TlsError> {
-        Ok(Self { clients: self.clients.clone(), watch: self.watch, ..Self::from_pem_files(cert, key)? })
+    /// The same settings with a renewed certificate and key, read from these files.
+    fn renewed(&self, cert_pem: &[u8], key_pem: &[u8], cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+        let renewed = Self::read_pem(cert_pem, key_pem, cert, key)?;
+        Self { clients: self.clients.clone(), ..renewed }.server_config()
     }
 
     pub(crate) fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
@@ -216,30 +217,36 @@ impl Acceptor {
     pub(crate) fn watch(self: &Arc<Self>, config: TlsConfig) -> Result<Option<tokio::task::JoinHandle<()>>, TlsError> {
         let Some((every, cert, key)) = config.watched()? else { return Ok(None) };
         let acceptor = Arc::downgrade(self);
-        let changed = |path: &Path| std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
-        let mut seen: (Option<SystemTime>, Option<SystemTime>) = (changed(&cert), changed(&key));
+        // Contents, not modification times: those can be too coarse to tell two writes
+        // apart, and a file swapped in by a rename may keep an old one.
+        let read = |cert: PathBuf, key: PathBuf| async move {
+            let (cert, key) = tokio::join!(tokio::fs::read(cert), tokio::fs::read(key));
+            cert.ok().zip(key.ok())
+        };
         Ok(Some(tokio::spawn(async move {
+            let mut seen = read(cert.clone(), key.clone()).await;
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticks.tick().await;
             loop {
                 ticks.tick().await;
                 let Some(acceptor) = acceptor.upgrade() else { return };
-                let now = (changed(&cert), changed(&key));
+                let now = read(cert.clone(), key.clone()).await;
                 if now == seen {
                     continue;
                 }
-                match config.reread(&cert, &key).and_then(|renewed| renewed.server_config()) {
+                let Some((cert_pem, key_pem)) = &now else { continue };
+                match config.renewed(cert_pem, key_pem, &cert, &key) {
                     Ok(renewed) => {
                         acceptor.replace(renewed);
-                        seen = now;
                         tracing::info!(cert = %cert.display(), "serving a renewed certificate");
                     }
-                    // Half-written files, usually: try again at the next tick.
+                    // Half-written files, usually: tried again once they change.
                     Err(error) => {
-                        tracing::warn!(%error, "cannot read the renewed certificate; keeping the current one")
+                        tracing::warn!(%error, "cannot use the renewed certificate; keeping the current one")
                     }
                 }
+                seen = now;
             }
         })))
     }
