@@ -12,6 +12,7 @@ mod component;
 mod context;
 mod descriptor;
 mod error;
+mod finite;
 mod health;
 mod instance;
 pub mod jobs;

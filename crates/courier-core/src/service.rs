@@ -228,7 +228,8 @@ pub fn serde_outcome<T: Serialize, E: Serialize>(format: Format, result: Result<
     match (result.is_ok(), encoded) {
         (true, Ok(body)) => Dispatched::Value(body),
         (false, Ok(body)) => Dispatched::MethodError(body),
-        (_, Err(error)) => Dispatched::Failed(error),
+        // What the method returned cannot be sent: the server's fault, not the caller's.
+        (_, Err(error)) => Dispatched::Failed(ServiceError::internal(error.message)),
     }
 }
 

@@ -44,7 +44,7 @@ macro_rules! scalar {
             encoding::$codec::merge(wire_type, self, buf, ctx)
         }
         fn is_default(&self) -> bool {
-            *self == Self::default()
+            WireDefault::is_wire_default(self)
         }
     };
     (@element $ty:ty, $codec:ident, $name:literal) => {
@@ -65,6 +65,36 @@ macro_rules! scalar {
             }
         }
     };
+}
+
+/// Whether a scalar holds the value proto3 leaves off the wire: zero, empty, false; for
+/// floats only `+0.0`, so that `-0.0` keeps its sign.
+trait WireDefault {
+    fn is_wire_default(&self) -> bool;
+}
+
+macro_rules! wire_default {
+    ($($ty:ty),*) => {
+        $(impl WireDefault for $ty {
+            fn is_wire_default(&self) -> bool {
+                *self == Self::default()
+            }
+        })*
+    };
+}
+
+wire_default!(i32, i64, u32, u64, bool, String, Vec<u8>);
+
+impl WireDefault for f32 {
+    fn is_wire_default(&self) -> bool {
+        self.to_bits() == 0
+    }
+}
+
+impl WireDefault for f64 {
+    fn is_wire_default(&self) -> bool {
+        self.to_bits() == 0
+    }
 }
 
 scalar!(i32, int32, "int32", packed);
