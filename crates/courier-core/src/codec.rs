@@ -8,15 +8,9 @@ pub trait Codec {
     /// The `Content-Type` this codec answers to.
     const CONTENT_TYPE: &'static str;
 
-    /// Encodes a value compactly, for arguments and results, which both sides know the
-    /// shape of.
+    /// Encodes a value so that a reader with another version of its type, or none, can
+    /// still read it: fields travel with their names.
     fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ServiceError>;
-
-    /// Encodes a value so that a reader without its Rust type can still read it, for
-    /// error bodies.
-    fn encode_readable<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ServiceError> {
-        Self::encode(value)
-    }
 
     /// Decodes a value; a body that does not fit the type is a [`ErrorCode::BadRequest`].
     fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError>;
@@ -57,8 +51,10 @@ impl Codec for JsonCodec {
     }
 }
 
-/// MessagePack through `rmp-serde`; structs travel as arrays, which is about a third
-/// cheaper than maps, except in error bodies, which keep their field names.
+/// MessagePack through `rmp-serde`. Structs travel as maps with their field names, as in
+/// JSON, so instances of two versions of a service read each other: a reader skips fields
+/// it does not know, and defaults the `#[serde(default)]` ones a writer did not send. It
+/// reads structs written as arrays too.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MsgPackCodec;
 
@@ -71,13 +67,9 @@ impl Codec for MsgPackCodec {
 
     fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ServiceError> {
         let mut buffer = Vec::with_capacity(ENCODE_CAPACITY);
-        rmp_serde::encode::write(&mut buffer, value)
+        rmp_serde::encode::write_named(&mut buffer, value)
             .map_err(|e| ServiceError::internal(format!("cannot encode MessagePack: {e}")))?;
         Ok(buffer)
-    }
-
-    fn encode_readable<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ServiceError> {
-        rmp_serde::to_vec_named(value).map_err(|e| ServiceError::internal(format!("cannot encode MessagePack: {e}")))
     }
 
     fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
@@ -151,15 +143,6 @@ impl Format {
         }
     }
 
-    /// Encodes with this format's [`Codec::encode_readable`]; protobuf is not a serde format.
-    pub fn encode_readable<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, ServiceError> {
-        match self {
-            Self::Json => JsonCodec::encode_readable(value),
-            Self::MsgPack => MsgPackCodec::encode_readable(value),
-            Self::Protobuf => Err(not_protobuf()),
-        }
-    }
-
     /// Decodes with this format's [`Codec::decode`]; protobuf is not a serde format.
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, ServiceError> {
         match self {
@@ -176,7 +159,7 @@ impl Format {
                 code: error.code.to_string(),
                 message: error.message.clone(),
             })),
-            serde => serde.encode_readable(error),
+            serde => serde.encode(error),
         };
         encoded.unwrap_or_else(|_| br#"{"code":"internal","message":"cannot encode the error"}"#.to_vec())
     }

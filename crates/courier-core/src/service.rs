@@ -223,7 +223,7 @@ pub const fn assert_discoverable<T: Discoverable>() {}
 pub fn serde_outcome<T: Serialize, E: Serialize>(format: Format, result: Result<T, E>) -> Dispatched {
     let encoded = match &result {
         Ok(value) => format.encode(value),
-        Err(error) => format.encode_readable(error),
+        Err(error) => format.encode(error),
     };
     match (result.is_ok(), encoded) {
         (true, Ok(body)) => Dispatched::Value(body),

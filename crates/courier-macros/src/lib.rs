@@ -49,7 +49,7 @@ fn expand(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 }
 
 /// Makes a struct a protobuf message. Documented in the `courier` crate.
-#[proc_macro_derive(ProtoMessage)]
+#[proc_macro_derive(ProtoMessage, attributes(proto))]
 pub fn proto_message(item: TokenStream) -> TokenStream {
     expand(protobuf::expand_derive(item.into()))
 }

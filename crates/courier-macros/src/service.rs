@@ -258,7 +258,12 @@ impl Method {
     }
 
     fn wire_arguments(&self) -> Vec<WireField<'_>> {
-        self.arguments.iter().filter(|(_, ty)| !is_unit(ty)).map(|(name, ty)| WireField { name, ty }).collect()
+        self.arguments
+            .iter()
+            .filter(|(_, ty)| !is_unit(ty))
+            .zip(1..)
+            .map(|((name, ty), tag)| WireField { name, ty, tag })
+            .collect()
     }
 }
 
@@ -487,12 +492,13 @@ impl Service {
                         let ok = &method.ok;
                         let value = format_ident!("value");
                         let reply_fields: Vec<_> =
-                            (!is_unit(ok)).then_some(WireField { name: &value, ty: ok }).into_iter().collect();
+                            (!is_unit(ok)).then_some(WireField { name: &value, ty: ok, tag: 1 }).into_iter().collect();
                         let wire = method.wire_arguments();
                         let wire_names: Vec<_> = wire.iter().map(|field| field.name).collect();
-                        let tags: Vec<u32> = (1..).take(wire.len()).collect();
-                        let request_message = protobuf::message(&owned, &method.proto_name("Request"), "", &wire);
-                        let reply_message = protobuf::message(&reply, &method.proto_name("Reply"), "", &reply_fields);
+                        let tags: Vec<u32> = wire.iter().map(|field| field.tag).collect();
+                        let request_message = protobuf::message(&owned, &method.proto_name("Request"), "", &wire, &[]);
+                        let reply_message =
+                            protobuf::message(&reply, &method.proto_name("Reply"), "", &reply_fields, &[]);
                         (
                             quote!(#[derive(::core::default::Default)]),
                             quote! {

@@ -247,18 +247,23 @@ pub use courier_macros::health_check;
 /// Makes a struct a protobuf message, so services declared with
 /// `#[service(protobuf)]` can carry it on the `dispatch-protobuf` channel.
 ///
-/// Fields are numbered from 1 in declaration order; the struct must also implement
-/// `Default` (decoding starts from it). How Rust types map is in
-/// [`protobuf`]; a field type that does not map is a compile
-/// error that names it.
+/// Fields are numbered from 1 in declaration order, each one after the field before it;
+/// `#[proto(tag = N)]` pins a field's number, so that reordering fields does not change
+/// the wire, and `#[proto(reserved = [N, ...])]` on the struct retires the numbers of
+/// removed fields, so that no new field takes one by mistake (a field that does is a
+/// compile error; the `.proto` schema lists them as `reserved`). The struct must also
+/// implement `Default` (decoding starts from it). How Rust types map is in [`protobuf`];
+/// a field type that does not map is a compile error that names it.
 ///
 /// ```
 /// use courier::prelude::*;
 ///
 /// #[derive(Debug, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+/// #[proto(reserved = [3])] // a removed field's number
 /// pub struct Node {
 ///     pub name: String,
 ///     pub children: Vec<Node>,
+///     #[proto(tag = 4)]
 ///     pub parent: Option<Box<Node>>,
 /// }
 /// ```

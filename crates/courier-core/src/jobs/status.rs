@@ -104,7 +104,7 @@ impl JobStatus {
     pub fn encode(&self, format: Format) -> Vec<u8> {
         match format {
             Format::Protobuf => crate::protobuf::encode_message(&JobStatusMessage::from(self)),
-            serde => serde.encode_readable(self).unwrap_or_default(),
+            serde => serde.encode(self).unwrap_or_default(),
         }
     }
 

@@ -15,12 +15,13 @@ impl Schema {
     }
 
     /// Adds a message unless it is known: `fields` lists each field's declaration, name
-    /// and number. A message met again while it is described (a recursive type) is
-    /// only named.
+    /// and number, `reserved` the numbers of retired fields. A message met again while it
+    /// is described (a recursive type) is only named.
     pub fn message(
         &mut self,
         name: &str,
         doc: &str,
+        reserved: &[u32],
         fields: impl FnOnce(&mut Self) -> Vec<(String, &'static str, u32)>,
     ) {
         if self.messages.iter().any(|(known, _)| known == name) {
@@ -33,6 +34,10 @@ impl Schema {
             let _ = writeln!(text, "// {}", line.trim());
         }
         let _ = writeln!(text, "message {name} {{");
+        if !reserved.is_empty() {
+            let numbers: Vec<String> = reserved.iter().map(u32::to_string).collect();
+            let _ = writeln!(text, "  reserved {};", numbers.join(", "));
+        }
         for (declaration, field, number) in fields {
             let _ = writeln!(text, "  {declaration} {field} = {number};");
         }
