@@ -7,7 +7,7 @@
 
 use crate::{
     mux::Connections,
-    tls::{Certificate, Identity, LazyTls, Tls},
+    tls::{Certificate, Identity, Tls},
 };
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
@@ -18,7 +18,14 @@ use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
-use std::{error::Error as StdError, fmt, future::Future, io, sync::Arc, time::Duration};
+use std::{
+    error::Error as StdError,
+    fmt,
+    future::Future,
+    io,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 
@@ -371,15 +378,15 @@ impl HttpClientBuilder {
     /// given here: for settings this builder has no method for. Give it `http/1.1` in its
     /// ALPN protocols, or none.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.tls.config = Some(config);
+        self.tls.config = OnceLock::from(config);
         self
     }
 
     /// The client.
     pub fn build(self) -> HttpClient {
-        let tls = LazyTls::new(self.tls);
+        let tls = Arc::new(self.tls);
         if self.multiplex {
-            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes, Arc::new(tls));
+            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes, tls);
             return HttpClient {
                 transport: Transport::Multiplexed(Arc::new(connections)),
                 max_reply_bytes: self.max_reply_bytes,

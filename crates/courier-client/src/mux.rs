@@ -5,7 +5,7 @@
 
 use crate::{
     http::{Exchange, Failure},
-    tls::LazyTls,
+    tls::Tls,
 };
 use bytes::{Bytes, BytesMut};
 use courier_core::{
@@ -43,7 +43,7 @@ pub(crate) struct Connections {
     open: Mutex<HashMap<(bool, String), Slot>>,
     connect_timeout: Option<Duration>,
     max_reply_bytes: usize,
-    tls: Arc<LazyTls>,
+    tls: Arc<Tls>,
 }
 
 /// The connection to one instance, once made.
@@ -71,7 +71,7 @@ impl Drop for Connection {
 }
 
 impl Connections {
-    pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize, tls: Arc<LazyTls>) -> Self {
+    pub(crate) fn new(connect_timeout: Option<Duration>, max_reply_bytes: usize, tls: Arc<Tls>) -> Self {
         Self { open: Mutex::default(), connect_timeout, max_reply_bytes, tls }
     }
 

@@ -60,44 +60,28 @@ impl Identity {
 }
 
 /// How a client speaks TLS; its rustls configuration is made on the first `https://`
-/// call, so clients that never make one never read the platform's roots.
+/// call (unless given), so clients that never make one never read the platform's roots.
 #[derive(Debug, Clone)]
 pub(crate) struct Tls {
     pub(crate) roots: Vec<Certificate>,
     pub(crate) platform_roots: bool,
     pub(crate) identity: Option<Identity>,
-    pub(crate) config: Option<Arc<ClientConfig>>,
+    pub(crate) config: OnceLock<Arc<ClientConfig>>,
 }
 
 impl Default for Tls {
     fn default() -> Self {
-        Self { roots: Vec::new(), platform_roots: true, identity: None, config: None }
-    }
-}
-
-/// A [`Tls`] whose configuration is made once, when first needed.
-#[derive(Debug)]
-pub(crate) struct LazyTls {
-    settings: Tls,
-    config: OnceLock<Arc<ClientConfig>>,
-}
-
-impl LazyTls {
-    pub(crate) fn new(settings: Tls) -> Self {
-        Self { settings, config: OnceLock::new() }
-    }
-
-    pub(crate) fn config(&self) -> Arc<ClientConfig> {
-        Arc::clone(self.config.get_or_init(|| self.settings.client_config()))
+        Self { roots: Vec::new(), platform_roots: true, identity: None, config: OnceLock::new() }
     }
 }
 
 impl Tls {
     /// The rustls configuration: the one given, or one from the roots and identity.
+    pub(crate) fn config(&self) -> Arc<ClientConfig> {
+        Arc::clone(self.config.get_or_init(|| self.client_config()))
+    }
+
     fn client_config(&self) -> Arc<ClientConfig> {
-        if let Some(config) = &self.config {
-            return Arc::clone(config);
-        }
         let mut roots = RootCertStore::empty();
         if self.platform_roots {
             roots.add_parsable_certificates(platform_roots().iter().cloned());
