@@ -98,9 +98,6 @@ pub mod v2 {
     }
 }
 
-const CHANNELS: [ChannelKind; 4] =
-    [ChannelKind::DispatchMsgpack, ChannelKind::DispatchJson, ChannelKind::DispatchProtobuf, ChannelKind::Rest];
-
 /// A server of one version, in a registry of its own, and managers of both transports.
 async fn serve(builder: ServerBuilder) -> (Server, [ServiceManager; 2]) {
     let registry = LocalRegistry::new();
@@ -119,7 +116,7 @@ async fn old_callers_reach_new_instances_and_new_callers_old_ones_on_every_chann
         serve(Server::builder().component(v2::ShopComponent).service::<dyn v2::Shop>(Arc::new(v2::Till))).await;
     let (_old, to_old) =
         serve(Server::builder().component(v1::ShopComponent).service::<dyn v1::Shop>(Arc::new(v1::Till))).await;
-    for channel in CHANNELS {
+    for &channel in ChannelKind::REMOTE {
         for (old_callers, new_callers) in to_new.iter().zip(&to_old) {
             // v1 → v2: the new field of the argument defaults; the new field of the
             // result is skipped.

@@ -5,14 +5,6 @@
 use courier::{prelude::*, ErrorCode, HttpClient};
 use courier_examples::{Greeter, GreeterComponent, Node, Sample};
 
-const CHANNELS: [ChannelKind; 5] = [
-    ChannelKind::Local,
-    ChannelKind::DispatchJson,
-    ChannelKind::DispatchMsgpack,
-    ChannelKind::DispatchProtobuf,
-    ChannelKind::Rest,
-];
-
 /// Doubles at the edges: signed zero, subnormals, the extremes, and values that need
 /// all 17 significant digits.
 const DOUBLES: [f64; 14] = [
@@ -51,7 +43,8 @@ async fn every_number_comes_back_bit_for_bit_on_every_channel() {
         ServiceManager::new(registry.clone()),
         ServiceManager::builder().registry(registry).http_client(http1).build(),
     ];
-    for (channel, services) in CHANNELS.into_iter().flat_map(|channel| managers.iter().map(move |m| (channel, m))) {
+    let channels = std::iter::once(ChannelKind::Local).chain(ChannelKind::REMOTE.iter().copied());
+    for (channel, services) in channels.flat_map(|channel| managers.iter().map(move |m| (channel, m))) {
         let greeter = services.proxy::<dyn Greeter>().channel(channel).build().expect("proxy");
         for (index, (value, id)) in DOUBLES.iter().zip(UNSIGNED.iter().cycle()).enumerate() {
             let sent = Node { value: *value, id: *id, ..Node::default() };

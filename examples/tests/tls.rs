@@ -67,9 +67,6 @@ impl Badge for Desk {
     }
 }
 
-const CHANNELS: [ChannelKind; 4] =
-    [ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf, ChannelKind::Rest];
-
 fn tls(issued: &Issued) -> TlsConfig {
     TlsConfig::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes()).expect("a usable certificate")
 }
@@ -125,7 +122,7 @@ async fn every_channel_travels_over_tls_multiplexed_and_over_http1() {
     let tree = Node::tree(2, 3);
     for multiplex in [true, false] {
         let services = services(&registry, client(&ca, multiplex, None));
-        for channel in CHANNELS {
+        for &channel in ChannelKind::REMOTE {
             let greeter = services.proxy::<dyn Greeter>().channel(channel).build().expect("proxy");
             let what = format!("{channel}, multiplexed: {multiplex}");
             assert_eq!(greeter.hello("Ann".into()).await.expect("hello"), "Hello, Ann!", "{what}");
