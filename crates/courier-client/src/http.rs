@@ -13,7 +13,7 @@ use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::{builderstates::WantsProtocols1, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::{
     client::legacy::{self, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
@@ -54,6 +54,48 @@ pub struct HttpClient {
     transport: Transport,
     /// The largest reply body read; larger ones fail the call.
     max_reply_bytes: usize,
+    /// The HTTP/2 client of the `grpc` channel, made on its first call.
+    grpc: Arc<Grpc>,
+}
+
+/// An HTTP/2 client for gRPC calls, made when first needed: h2c to `http://` instances,
+/// `h2` by ALPN to `https://` ones; every call to an instance shares one connection.
+struct Grpc {
+    connect_timeout: Option<Duration>,
+    tls: Arc<Tls>,
+    client: OnceLock<HyperClient>,
+}
+
+type HyperClient = legacy::Client<HttpsConnector<HttpConnector>, Body>;
+
+impl Grpc {
+    fn client(&self) -> &HyperClient {
+        self.client.get_or_init(|| {
+            let connector = connector(&self.tls).enable_http2().wrap_connector(plain(self.connect_timeout));
+            legacy::Client::builder(TokioExecutor::new())
+                .http2_only(true)
+                .timer(TokioTimer::new())
+                .pool_timer(TokioTimer::new())
+                .build(connector)
+        })
+    }
+}
+
+/// The TCP connector under every hyper client: `TCP_NODELAY`, and a connect timeout.
+fn plain(connect_timeout: Option<Duration>) -> HttpConnector {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(connect_timeout);
+    connector.enforce_http(false);
+    connector
+}
+
+/// The TLS connector, for a client to name the HTTP versions it speaks.
+fn connector(tls: &Tls) -> HttpsConnectorBuilder<WantsProtocols1> {
+    let mut config = Arc::unwrap_or_clone(tls.config());
+    // The connector names the protocols it speaks itself.
+    config.alpn_protocols.clear();
+    HttpsConnectorBuilder::new().with_tls_config(config).https_or_http()
 }
 
 /// How long a client waits for a connection to an instance unless told otherwise.
@@ -64,7 +106,7 @@ const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 enum Transport {
-    Hyper(Arc<legacy::Client<HttpsConnector<HttpConnector>, Body>>),
+    Hyper(Arc<HyperClient>),
     Multiplexed(Arc<Connections>),
     Reqwest(reqwest::Client),
 }
@@ -91,7 +133,8 @@ impl From<reqwest::Client> for HttpClient {
     /// Sends calls through `client`, with its TLS, proxy and timeout settings. Set
     /// `tcp_nodelay(true)` on it: without, small calls wait for Nagle's algorithm.
     fn from(client: reqwest::Client) -> Self {
-        Self { transport: Transport::Reqwest(client), max_reply_bytes: MAX_REPLY_BYTES }
+        let HttpClient { grpc, .. } = HttpClient::new();
+        Self { transport: Transport::Reqwest(client), max_reply_bytes: MAX_REPLY_BYTES, grpc }
     }
 }
 
@@ -100,6 +143,8 @@ pub(crate) struct Exchange {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// The trailers, on the `grpc` channel.
+    pub(crate) trailers: Option<HeaderMap>,
 }
 
 /// Why a request got no reply.
@@ -135,20 +180,7 @@ impl HttpClient {
         timeout: Option<Duration>,
     ) -> Result<Exchange, Failure> {
         match &self.transport {
-            Transport::Hyper(client) => {
-                let uri = Uri::try_from(url.as_str()).map_err(|error| {
-                    Failure::NotSent(ServiceError::new(ErrorCode::Transport, format!("cannot call {url}: {error}")))
-                })?;
-                let body = match body {
-                    Some(body) => Body::Left(Full::new(body)),
-                    None => Body::Right(Empty::new()),
-                };
-                let mut request = Request::new(body);
-                *request.method_mut() = method;
-                *request.uri_mut() = uri;
-                *request.headers_mut() = headers;
-                within(timeout, &url, hyper_send(client, request, &url, self.max_reply_bytes)).await
-            }
+            Transport::Hyper(client) => self.hyper_send(client, method, url, headers, body, timeout).await,
             Transport::Multiplexed(connections) => {
                 within(timeout, &url, connections.send(method, &url, headers, body)).await
             }
@@ -163,6 +195,42 @@ impl HttpClient {
                 reqwest_send(request, &url, self.max_reply_bytes).await
             }
         }
+    }
+}
+
+impl HttpClient {
+    /// Sends a gRPC call over HTTP/2, and reads the whole reply with its trailers.
+    pub(crate) async fn send_grpc(
+        &self,
+        url: String,
+        headers: HeaderMap,
+        message: Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<Exchange, Failure> {
+        self.hyper_send(self.grpc.client(), Method::POST, url, headers, Some(message), timeout).await
+    }
+
+    async fn hyper_send(
+        &self,
+        client: &HyperClient,
+        method: Method,
+        url: String,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<Exchange, Failure> {
+        let uri = Uri::try_from(url.as_str()).map_err(|error| {
+            Failure::NotSent(ServiceError::new(ErrorCode::Transport, format!("cannot call {url}: {error}")))
+        })?;
+        let body = match body {
+            Some(body) => Body::Left(Full::new(body)),
+            None => Body::Right(Empty::new()),
+        };
+        let mut request = Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        within(timeout, &url, hyper_send(client, request, &url, self.max_reply_bytes)).await
     }
 }
 
@@ -182,7 +250,7 @@ async fn within(
 }
 
 async fn hyper_send(
-    client: &legacy::Client<HttpsConnector<HttpConnector>, Body>,
+    client: &HyperClient,
     request: Request<Body>,
     url: &str,
     limit: usize,
@@ -196,18 +264,21 @@ async fn hyper_send(
         false => Failure::Lost(failure(ErrorCode::Transport, url, &error)),
     })?;
     let (parts, body) = response.into_parts();
-    let body = read_reply(body, url, limit).await?;
-    Ok(Exchange { status: parts.status, headers: parts.headers, body })
+    let (body, trailers) = read_reply(body, url, limit).await?;
+    Ok(Exchange { status: parts.status, headers: parts.headers, body, trailers })
 }
 
-/// A reply's body, read whole unless it is larger than `limit`.
-async fn read_reply<B>(body: B, url: &str, limit: usize) -> Result<Bytes, Failure>
+/// A reply's body and trailers, read whole unless the body is larger than `limit`.
+async fn read_reply<B>(body: B, url: &str, limit: usize) -> Result<(Bytes, Option<HeaderMap>), Failure>
 where
     B: hyper::body::Body,
     B::Error: StdError + Send + Sync + 'static,
 {
     match Limited::new(body, limit).collect().await {
-        Ok(body) => Ok(body.to_bytes()),
+        Ok(body) => {
+            let trailers = body.trailers().cloned();
+            Ok((body.to_bytes(), trailers))
+        }
         Err(error) if error.is::<LengthLimitError>() => Err(Failure::Unusable(ServiceError::new(
             ErrorCode::PayloadTooLarge,
             format!("the reply of {url} is larger than {limit} bytes, the most this client reads"),
@@ -234,8 +305,8 @@ async fn reqwest_send(request: reqwest::RequestBuilder, url: &str, limit: usize)
     let response = request.send().await.map_err(classify)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = read_reply(reqwest::Body::from(response), url, limit).await?;
-    Ok(Exchange { status, headers, body })
+    let (body, trailers) = read_reply(reqwest::Body::from(response), url, limit).await?;
+    Ok(Exchange { status, headers, body, trailers })
 }
 
 /// Whether a timeout anywhere down the chain caused `error` (a connect timeout, say).
@@ -385,31 +456,20 @@ impl HttpClientBuilder {
     /// The client.
     pub fn build(self) -> HttpClient {
         let tls = Arc::new(self.tls);
-        if self.multiplex {
-            let connections = Connections::new(self.connect_timeout, self.max_reply_bytes, tls);
-            return HttpClient {
-                transport: Transport::Multiplexed(Arc::new(connections)),
-                max_reply_bytes: self.max_reply_bytes,
-            };
-        }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(self.connect_timeout);
-        connector.enforce_http(false);
-        let mut config = Arc::unwrap_or_clone(tls.config());
-        // The connector names the protocols it speaks itself.
-        config.alpn_protocols.clear();
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
-        let client = legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(connector);
-        HttpClient { transport: Transport::Hyper(Arc::new(client)), max_reply_bytes: self.max_reply_bytes }
+        let grpc =
+            Arc::new(Grpc { connect_timeout: self.connect_timeout, tls: Arc::clone(&tls), client: OnceLock::new() });
+        let transport = if self.multiplex {
+            Transport::Multiplexed(Arc::new(Connections::new(self.connect_timeout, self.max_reply_bytes, tls)))
+        } else {
+            let connector = connector(&tls).enable_http1().wrap_connector(plain(self.connect_timeout));
+            let client = legacy::Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(self.pool_idle_timeout)
+                .pool_max_idle_per_host(self.pool_max_idle_per_host)
+                .build(connector);
+            Transport::Hyper(Arc::new(client))
+        };
+        HttpClient { transport, max_reply_bytes: self.max_reply_bytes, grpc }
     }
 }
 

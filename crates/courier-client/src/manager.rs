@@ -302,7 +302,7 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 ))
             });
         };
-        if channel == ChannelKind::DispatchProtobuf && service.protobuf.is_none() {
+        if channel.is_protobuf() && service.protobuf.is_none() {
             return Err(ServiceError::new(
                 courier_core::ErrorCode::UnsupportedMediaType,
                 format!("service `{}` is not declared for protobuf: use #[service(protobuf)]", service.name),
@@ -328,7 +328,7 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
         let instances = manager.registry.watch(&component, channel);
         let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
         let targets = Targets::new(&component, channel, instances, selector);
-        let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service);
+        let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service, channel);
         // The first interceptor added is the outermost, so wrap from the last.
         let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
         let http = HttpChannel::new(channel, stack, self.timeout);
@@ -340,7 +340,7 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
 /// its component declares; `dispatch-msgpack` when the component is not linked.
 fn best_channel(service: &ServiceDescriptor, component: Option<&ComponentDescriptor>) -> ChannelKind {
     let supported = |channel: &ChannelKind| match channel {
-        ChannelKind::DispatchProtobuf => service.protobuf.is_some(),
+        channel if channel.is_protobuf() => service.protobuf.is_some(),
         ChannelKind::Rest => has_routes(service),
         _ => true,
     };

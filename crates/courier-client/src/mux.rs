@@ -111,7 +111,7 @@ impl Connections {
             ))
         };
         let frame = replied.await.map_err(|_| lost())??;
-        Ok(Exchange { status: frame.status, headers: frame.headers, body: frame.body })
+        Ok(Exchange { status: frame.status, headers: frame.headers, body: frame.body, trailers: None })
     }
 
     /// The open connection to `authority`, made now if there is none.

@@ -1,6 +1,6 @@
 use crate::http::Exchange;
 use bytes::Bytes;
-use courier_core::{ErrorCode, Format, Outcome, Reply, ServiceError};
+use courier_core::{grpc, ErrorCode, Format, Outcome, Reply, ServiceError};
 use http::{header, StatusCode};
 
 /// The header that marks a reply body as the method's own error.
@@ -31,6 +31,34 @@ pub(crate) fn read(response: Exchange) -> Result<Reply, ServiceError> {
         (_, true, Some(format)) => Ok(Reply { format, outcome: Outcome::MethodError, body }),
         (_, false, Some(format)) => Err(format.decode_error(&body).unwrap_or_else(|_| from_status(status, &body))),
         _ => Err(from_status(status, &body)),
+    }
+}
+
+/// Reads a gRPC answer: one message and `grpc-status: 0`, the method's own error, or a
+/// fault; an answer that is not gRPC's reads as an HTTP one.
+pub(crate) fn read_grpc(response: Exchange) -> Result<Reply, ServiceError> {
+    let is_grpc = response
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|content_type| content_type.starts_with(grpc::CONTENT_TYPE));
+    if response.status != StatusCode::OK || !is_grpc {
+        return match read(response) {
+            Ok(_) => Err(ServiceError::new(ErrorCode::Transport, "the server answered a gRPC call without gRPC")),
+            fault => fault,
+        };
+    }
+    // A call that ends at once says its status in its headers (Trailers-Only).
+    let status = response.trailers.as_ref().filter(|trailers| trailers.contains_key(grpc::STATUS));
+    match grpc::ending(status.unwrap_or(&response.headers)) {
+        grpc::Ending::Ok => {
+            let body = grpc::unframe(&response.body).map_err(|error| {
+                ServiceError::new(ErrorCode::Transport, format!("unreadable gRPC reply: {}", error.message))
+            })?;
+            Ok(Reply { format: Format::Protobuf, outcome: Outcome::Value, body })
+        }
+        grpc::Ending::MethodError(body) => Ok(Reply { format: Format::Protobuf, outcome: Outcome::MethodError, body }),
+        grpc::Ending::Failed(error) => Err(error),
     }
 }
 

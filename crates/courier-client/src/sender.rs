@@ -9,8 +9,9 @@ use crate::{
     targets::Targets,
 };
 use courier_core::{
+    grpc,
     jobs::{JobId, JobStatus},
-    ErrorCode, Format, Instance, Outcome, Reply, ServiceDescriptor, ServiceError,
+    ChannelKind, ErrorCode, Format, Instance, Outcome, Reply, ServiceDescriptor, ServiceError,
 };
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::{
@@ -78,11 +79,15 @@ impl Sender {
         policy: Policy,
         component: &str,
         service: &ServiceDescriptor,
+        channel: ChannelKind,
     ) -> Self {
         let paths = service
             .methods
             .iter()
-            .map(|method| format!("/invoke/{component}/{}/{}", service.name, method.name))
+            .map(|method| match service.grpc_path(method).filter(|_| channel == ChannelKind::Grpc) {
+                Some(path) => path,
+                None => format!("/invoke/{component}/{}/{}", service.name, method.name),
+            })
             .collect();
         Self { inner: Arc::new(Inner { client, targets, policy, paths, jobs: Mutex::default() }) }
     }
@@ -194,6 +199,9 @@ impl Inner {
     }
 
     async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
+        if let (ChannelKind::Grpc, Body::Dispatch { body, .. }) = (call.channel, &call.body) {
+            return self.attempt_grpc(instance, call, body, remaining).await;
+        }
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
         let (method, url, body) = match &call.body {
             Body::Dispatch { format, body } => {
@@ -248,6 +256,53 @@ impl Inner {
                 )
             }
             Ok(answer) => Attempt::Answered(response::read(answer)),
+            Err(Failure::NotSent(error)) => Attempt::NotSent(error),
+            Err(Failure::Lost(error)) => Attempt::Lost(error),
+            Err(Failure::Unusable(error)) => Attempt::Answered(Err(error)),
+        }
+    }
+}
+
+impl Inner {
+    /// One attempt of a gRPC call: the metadata as plain gRPC metadata, the deadline as
+    /// `grpc-timeout`, and a reply read from its trailers.
+    async fn attempt_grpc(
+        &self,
+        instance: &Instance,
+        call: &ClientCall,
+        message: &bytes::Bytes,
+        remaining: Option<Duration>,
+    ) -> Attempt {
+        let url = format!("{}{}", instance.url, self.paths[call.method.index]);
+        let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(grpc::CONTENT_TYPE));
+        headers.insert(header::TE, HeaderValue::from_static("trailers"));
+        for (name, value) in &call.headers {
+            let name = match name.as_str().strip_prefix(crate::call::METADATA_PREFIX) {
+                Some(key) => match http::HeaderName::try_from(key) {
+                    Ok(name) => name,
+                    Err(_) => continue,
+                },
+                None => name.clone(),
+            };
+            headers.append(name, value.clone());
+        }
+        match remaining {
+            Some(remaining) if call.deadline != call.default_deadline => {
+                if let Ok(timeout) = HeaderValue::from_str(&grpc::format_timeout(remaining)) {
+                    headers.insert(grpc::TIMEOUT, timeout);
+                }
+            }
+            _ => {}
+        }
+        observed::trace(&mut headers);
+        let _in_flight = instance.start_call();
+        match self.client.send_grpc(url, headers, grpc::frame(message), remaining).await {
+            Ok(answer) => match response::read_grpc(answer) {
+                // Draining or at its limit: the call did not run.
+                Err(error) if error.code == ErrorCode::Unavailable => Attempt::Refused(error),
+                result => Attempt::Answered(result),
+            },
             Err(Failure::NotSent(error)) => Attempt::NotSent(error),
             Err(Failure::Lost(error)) => Attempt::Lost(error),
             Err(Failure::Unusable(error)) => Attempt::Answered(Err(error)),

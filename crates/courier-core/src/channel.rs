@@ -19,20 +19,30 @@ pub enum ChannelKind {
     DispatchProtobuf,
     /// The routes declared with `#[get]`, `#[post]`, ... under `#[rest("/prefix")]`, in JSON.
     Rest,
+    /// gRPC over HTTP/2, `POST /courier.<service>.<Service>/<Method>`, for services
+    /// declared with `#[service(protobuf)]`: any gRPC client generated from the service's
+    /// `.proto` calls it, and a courier proxy calls any gRPC server of that `.proto`.
+    Grpc,
 }
 
-const ALL: [ChannelKind; 5] = [
+const ALL: [ChannelKind; 6] = [
     ChannelKind::Local,
     ChannelKind::DispatchJson,
     ChannelKind::DispatchMsgpack,
     ChannelKind::DispatchProtobuf,
     ChannelKind::Rest,
+    ChannelKind::Grpc,
 ];
 
 impl ChannelKind {
     /// Every channel that crosses the network.
-    pub const REMOTE: &'static [ChannelKind] =
-        &[ChannelKind::DispatchJson, ChannelKind::DispatchMsgpack, ChannelKind::DispatchProtobuf, ChannelKind::Rest];
+    pub const REMOTE: &'static [ChannelKind] = &[
+        ChannelKind::DispatchJson,
+        ChannelKind::DispatchMsgpack,
+        ChannelKind::DispatchProtobuf,
+        ChannelKind::Rest,
+        ChannelKind::Grpc,
+    ];
 
     /// The channel's name, as registries and configuration spell it.
     pub const fn name(self) -> &'static str {
@@ -42,18 +52,26 @@ impl ChannelKind {
             Self::DispatchMsgpack => "dispatch-msgpack",
             Self::DispatchProtobuf => "dispatch-protobuf",
             Self::Rest => "rest",
+            Self::Grpc => "grpc",
         }
     }
 
-    /// The wire format of a dispatch channel; `None` for [`ChannelKind::Local`] and
-    /// [`ChannelKind::Rest`], whose routes are not dispatched by format.
+    /// The wire format of a dispatch channel, and protobuf for gRPC; `None` for
+    /// [`ChannelKind::Local`] and [`ChannelKind::Rest`], whose routes are not dispatched
+    /// by format.
     pub const fn format(self) -> Option<Format> {
         match self {
             Self::Local | Self::Rest => None,
             Self::DispatchJson => Some(Format::Json),
             Self::DispatchMsgpack => Some(Format::MsgPack),
-            Self::DispatchProtobuf => Some(Format::Protobuf),
+            Self::DispatchProtobuf | Self::Grpc => Some(Format::Protobuf),
         }
+    }
+
+    /// Whether the channel carries protobuf, so only `#[service(protobuf)]` services are
+    /// served on it.
+    pub const fn is_protobuf(self) -> bool {
+        matches!(self, Self::DispatchProtobuf | Self::Grpc)
     }
 
     /// The dispatch channel that speaks a format.

@@ -11,12 +11,22 @@ pub struct ServiceDescriptor {
     pub methods: &'static [MethodDescriptor],
     /// For services declared with `#[service(protobuf)]`, their `.proto` schema.
     pub protobuf: Option<fn() -> String>,
+    /// For services declared with `#[service(protobuf)]`, the full name of their gRPC
+    /// service: `courier.<name>.<Name>`, the `.proto` package and the service name in
+    /// PascalCase (`courier.greeter.Greeter`).
+    pub grpc: Option<&'static str>,
 }
 
 impl ServiceDescriptor {
     /// The method with this name.
     pub fn method(&self, name: &str) -> Option<&'static MethodDescriptor> {
         self.methods.iter().find(|method| method.name == name)
+    }
+
+    /// The gRPC path of one of its methods, `/courier.greeter.Greeter/SayHello`; `None`
+    /// unless the service is declared for protobuf.
+    pub fn grpc_path(&self, method: &MethodDescriptor) -> Option<String> {
+        Some(format!("/{}/{}", self.grpc?, method.rpc))
     }
 }
 
@@ -27,6 +37,8 @@ pub struct MethodDescriptor {
     pub name: &'static str,
     /// Its position in [`ServiceDescriptor::methods`].
     pub index: usize,
+    /// Its name as a gRPC method: the name in PascalCase (`say_hello` is `SayHello`).
+    pub rpc: &'static str,
     /// The argument names, in order, as they appear on the wire.
     pub arguments: &'static [&'static str],
     /// The method's REST route, if it has one.

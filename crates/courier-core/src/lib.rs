@@ -13,6 +13,7 @@ mod context;
 mod descriptor;
 mod error;
 mod finite;
+pub mod grpc;
 mod health;
 mod instance;
 pub mod jobs;

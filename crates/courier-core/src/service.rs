@@ -263,14 +263,20 @@ pub fn proto_method_error<E: DeserializeOwned>(body: &[u8]) -> Result<E, Service
 }
 
 /// The `courier.Error` code of a method's own error.
-const METHOD_ERROR: &str = "method_error";
+pub(crate) const METHOD_ERROR: &str = "method_error";
 
 /// The status of a method's own error: the status of the `code` it carries, as
 /// `ServiceError` does, or 500.
 pub(crate) fn method_error_status<E: Serialize>(error: &E) -> u16 {
-    serde_json::to_value(error)
-        .ok()
-        .and_then(|value| value.get("code").cloned())
-        .and_then(|code| serde_json::from_value::<crate::ErrorCode>(code).ok())
-        .map_or(500, crate::ErrorCode::status)
+    serde_json::to_value(error).ok().as_ref().and_then(code_in).map_or(500, crate::ErrorCode::status)
+}
+
+/// The courier code a method's own error carries in its `code` field, if it has one.
+fn code_in(error: &serde_json::Value) -> Option<crate::ErrorCode> {
+    serde_json::from_value(error.get("code")?.clone()).ok()
+}
+
+/// [`code_in`] of a method's own error sent as JSON.
+pub(crate) fn code_in_json(error: &str) -> Option<crate::ErrorCode> {
+    code_in(&serde_json::from_str(error).ok()?)
 }

@@ -1,7 +1,7 @@
 use crate::{
     admission::{Gate, Limit},
     fast_path::{Dispatcher, Host},
-    health,
+    grpc, health,
     invoke::{self, DispatchTable, PREFIX},
     jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
@@ -384,6 +384,14 @@ impl ServerBuilder {
         let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let document = openapi::document(&rest.mounted);
             let mut router = Router::new();
+            for (path, component) in table.grpc_paths() {
+                let route = any(grpc::serve).with_state(Arc::clone(&table));
+                let route = match component_layers.get(component) {
+                    Some(layer) => layer.wrap(route),
+                    None => route,
+                };
+                router = router.route(path, route.layer(observe.clone()));
+            }
             for (component, layer) in component_layers {
                 let routes = layer.wrap(any(invoke::invoke).with_state(Arc::clone(&table)));
                 router = router.route(&format!("{PREFIX}{component}/{{*path}}"), routes.layer(observe.clone()));

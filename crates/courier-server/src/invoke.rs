@@ -18,7 +18,7 @@ use courier_core::{
     BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
@@ -28,7 +28,7 @@ pub(crate) const ERROR_HEADER: &str = "courier-error";
 /// The path prefix of every dispatch endpoint.
 pub(crate) const PREFIX: &str = "/invoke/";
 
-struct Endpoint {
+pub(crate) struct Endpoint {
     dispatcher: Arc<dyn Dispatch>,
     method: usize,
     access: Access,
@@ -49,6 +49,8 @@ enum Answer {
 /// Every method of every component, by path; built once when the server starts.
 pub(crate) struct DispatchTable {
     endpoints: HashMap<String, Endpoint>,
+    /// By gRPC path, the dispatch path of the same method and its component.
+    grpc: HashMap<String, (String, &'static str)>,
     max_body_bytes: usize,
     authenticator: Option<Arc<dyn Authenticator>>,
     gate: Arc<Gate>,
@@ -62,7 +64,7 @@ impl DispatchTable {
         gate: Arc<Gate>,
         queue: Arc<dyn JobQueue>,
     ) -> Self {
-        Self { endpoints: HashMap::new(), max_body_bytes, authenticator, gate, queue }
+        Self { endpoints: HashMap::new(), grpc: HashMap::new(), max_body_bytes, authenticator, gate, queue }
     }
 
     pub(crate) fn add(
@@ -79,7 +81,7 @@ impl DispatchTable {
                 .channels
                 .iter()
                 .copied()
-                .filter(|channel| *channel != ChannelKind::DispatchProtobuf || service.descriptor.protobuf.is_some())
+                .filter(|channel| !channel.is_protobuf() || service.descriptor.protobuf.is_some())
                 .collect();
             let endpoint = Endpoint {
                 dispatcher: Arc::clone(&service.dispatcher),
@@ -94,8 +96,18 @@ impl DispatchTable {
                     method: method.name,
                 }),
             };
+            if let (Some(grpc), true) =
+                (service.descriptor.grpc_path(method), endpoint.channels.contains(&ChannelKind::Grpc))
+            {
+                self.grpc.insert(grpc, (path.clone(), component.name));
+            }
             self.endpoints.insert(path, endpoint);
         }
+    }
+
+    /// The gRPC paths it serves, with the component of each.
+    pub(crate) fn grpc_paths(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.grpc.iter().map(|(grpc, (_, component))| (grpc.as_str(), *component))
     }
 
     /// Whether `path` is one of the endpoints, and one the fast path may answer.
@@ -144,26 +156,70 @@ async fn call(table: &DispatchTable, request: Request, format: Option<Format>) -
             "Content-Type must be application/json, application/msgpack or application/x-protobuf",
         )
     })?;
-    let channel = ChannelKind::for_format(format);
-    if !endpoint.channels.contains(&channel) {
-        return Err(ServiceError::new(
-            ErrorCode::UnsupportedMediaType,
-            format!("this method is not served on the {channel} channel"),
-        ));
+    let arguments = read_body(body, table.max_body_bytes);
+    table.run(endpoint, ChannelKind::for_format(format), &parts, arguments).await
+}
+
+impl DispatchTable {
+    /// Runs a call that came on `channel` to `endpoint`, once its caller is admitted:
+    /// only then are its arguments read.
+    async fn run(
+        &self,
+        endpoint: &Endpoint,
+        channel: ChannelKind,
+        parts: &Parts,
+        arguments: impl Future<Output = Result<Bytes, ServiceError>>,
+    ) -> Result<Answer, ServiceError> {
+        if !endpoint.channels.contains(&channel) {
+            return Err(ServiceError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!("this method is not served on the {channel} channel"),
+            ));
+        }
+        let format = channel.format().unwrap_or(Format::Json);
+        let context = admit(&parts.headers, &parts.extensions, endpoint.access, self.authenticator.as_deref()).await?;
+        let _pass = self.gate.admit(endpoint.limit.as_deref()).await?;
+        let body = arguments.await?;
+        if let Some(target) = endpoint.queued {
+            return Ok(Answer::Queued(jobs::submit(&*self.queue, target, format, body, false, &context).await?));
+        }
+        let remaining = context.remaining();
+        let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
+        let dispatched = within(remaining, AssertUnwindSafe(dispatch).catch_unwind()).await?;
+        Ok(Answer::Dispatched(dispatched.unwrap_or_else(|_| {
+            tracing::error!(path = %parts.uri.path(), "service method panicked");
+            Dispatched::Failed(ServiceError::internal("the method panicked"))
+        })))
     }
-    let context = admit(&parts.headers, &parts.extensions, endpoint.access, table.authenticator.as_deref()).await?;
-    let _pass = table.gate.admit(endpoint.limit.as_deref()).await?;
-    let body = read_body(body, table.max_body_bytes).await?;
-    if let Some(target) = endpoint.queued {
-        return Ok(Answer::Queued(jobs::submit(&*table.queue, target, format, body, false, &context).await?));
+
+    /// The method at a gRPC path (`/courier.greeter.Greeter/Hello`).
+    pub(crate) fn grpc_endpoint(&self, path: &str) -> Option<&Endpoint> {
+        self.grpc.get(path).and_then(|(dispatch, _)| self.endpoints.get(dispatch))
     }
-    let remaining = context.remaining();
-    let dispatch = context.scope(endpoint.dispatcher.dispatch(endpoint.method, format, body));
-    let dispatched = within(remaining, AssertUnwindSafe(dispatch).catch_unwind()).await?;
-    Ok(Answer::Dispatched(dispatched.unwrap_or_else(|_| {
-        tracing::error!(path, "service method panicked");
-        Dispatched::Failed(ServiceError::internal("the method panicked"))
-    })))
+
+    /// Runs a gRPC call to `endpoint`, whose arguments `arguments` reads.
+    pub(crate) async fn run_grpc(
+        &self,
+        endpoint: &Endpoint,
+        parts: &Parts,
+        arguments: impl Future<Output = Result<Bytes, ServiceError>>,
+    ) -> Result<Dispatched, ServiceError> {
+        if endpoint.queued.is_some() {
+            return Err(ServiceError::new(
+                ErrorCode::MethodNotAllowed,
+                "this method is queued: submit it on dispatch-protobuf, and follow the job at /jobs/<id>",
+            ));
+        }
+        match self.run(endpoint, ChannelKind::Grpc, parts, arguments).await? {
+            Answer::Dispatched(dispatched) => Ok(dispatched),
+            Answer::Queued(_) => Err(ServiceError::internal("a gRPC call was queued")),
+        }
+    }
+
+    /// The largest arguments a call may carry.
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
 }
 
 /// Runs a call until the caller's deadline, if it sent one; past it the work is dropped.
@@ -214,6 +270,9 @@ pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
 
 /// The answer to any path no route serves.
 pub(crate) async fn not_found(request: Request) -> Response {
+    if crate::grpc::is_grpc(request.headers()) {
+        return crate::grpc::unimplemented(request.uri().path());
+    }
     let error = ServiceError::new(ErrorCode::NotFound, format!("nothing is served at `{}`", request.uri().path()));
     error_response(Format::Json, &error)
 }

@@ -8,6 +8,7 @@ mod builder;
 mod context;
 mod error;
 mod fast_path;
+mod grpc;
 mod health;
 mod invoke;
 mod jobs;

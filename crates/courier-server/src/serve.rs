@@ -1,10 +1,13 @@
-//! The accept loop: hyper's HTTP/1 server under the [`Host`] service, with `TCP_NODELAY`,
-//! TLS when the server has it, a bound on header size, upgrades to multiplexed
-//! connections, and a graceful drain that cuts off what outlasts it.
+//! The accept loop: hyper's HTTP/1 and HTTP/2 server (h2c, or `h2` by ALPN over TLS)
+//! under the [`Host`] service, with `TCP_NODELAY`, TLS when the server has it, a bound on
+//! header size, upgrades to multiplexed connections, and a graceful drain that cuts off
+//! what outlasts it.
 
 use crate::{fast_path::Host, mux::Hub, tls::Acceptor};
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
+};
 use std::{pin::pin, sync::Arc, time::Duration};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
@@ -15,6 +18,9 @@ use tokio::{
 
 /// How long a peer may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often an idle HTTP/2 connection is pinged, so a vanished peer is noticed.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
 
 /// How long a peer may take to say its first byte and finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,8 +69,15 @@ async fn accept(
     hub: Arc<Hub>,
 ) -> bool {
     let mut connections = JoinSet::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(max_header_bytes.max(8192));
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(max_header_bytes.max(8192));
+    http.http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
+        .keep_alive_interval(Some(KEEP_ALIVE_INTERVAL));
     let timeout = loop {
         tokio::select! {
             biased;
@@ -100,7 +113,7 @@ async fn accept(
 
 /// One accepted connection, and what serves it.
 struct Connection {
-    http: http1::Builder,
+    http: auto::Builder<TokioExecutor>,
     host: Host,
     drain: watch::Receiver<bool>,
     peer: std::net::SocketAddr,
@@ -137,7 +150,7 @@ impl Connection {
     /// in flight are answered.
     async fn run<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(self, io: I) {
         let Self { http, host, mut drain, peer } = self;
-        let mut connection = pin!(http.serve_connection(TokioIo::new(io), host).with_upgrades());
+        let mut connection = pin!(http.serve_connection_with_upgrades(TokioIo::new(io), host));
         let draining = async move {
             let _ = drain.wait_for(|draining| *draining).await;
         };

@@ -189,7 +189,7 @@ impl TlsConfig {
             ),
         };
         let mut config = builder.with_single_cert(chain, key).map_err(|error| refused(error.to_string()))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }

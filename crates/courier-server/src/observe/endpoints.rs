@@ -11,6 +11,8 @@ use std::collections::HashMap;
 pub(crate) struct Endpoints {
     /// By dispatch path.
     dispatch: HashMap<String, Endpoint>,
+    /// By gRPC path.
+    grpc: HashMap<String, Endpoint>,
     /// By route template, then HTTP method.
     rest: HashMap<&'static str, Vec<(&'static str, Endpoint)>>,
 }
@@ -31,8 +33,11 @@ impl Endpoints {
     pub(crate) fn add(&mut self, component: &ComponentDescriptor, service: &'static ServiceDescriptor, instance: &str) {
         for method in service.methods {
             let path = format!("{PREFIX}{}/{}/{}", component.name, service.name, method.name);
-            let endpoint = Endpoint { service: service.name, method: method.name, instance: instance.to_owned() };
-            self.dispatch.insert(path, endpoint);
+            let endpoint = || Endpoint { service: service.name, method: method.name, instance: instance.to_owned() };
+            if let Some(grpc) = service.grpc_path(method) {
+                self.grpc.insert(grpc, endpoint());
+            }
+            self.dispatch.insert(path, endpoint());
         }
     }
 
@@ -50,6 +55,9 @@ impl Endpoints {
     pub(crate) fn labels(&self, request: &Request) -> (CallLabels, &str) {
         if let Some(endpoint) = self.dispatch.get(request.uri().path()) {
             return endpoint.labels(dispatch_channel(request));
+        }
+        if let Some(endpoint) = self.grpc.get(request.uri().path()) {
+            return endpoint.labels(ChannelKind::Grpc.name());
         }
         let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
         let endpoint = route.and_then(|route| self.rest.get(route)).and_then(|methods| {

@@ -8,6 +8,7 @@ mod endpoints;
 
 pub(crate) use endpoints::Endpoints;
 
+use crate::grpc::GrpcOutcome;
 use axum::{extract::Request, response::Response};
 use courier_core::{
     telemetry::{self, CallMeter, Side},
@@ -77,8 +78,13 @@ where
         let meter = CallMeter::start(Side::Server, labels);
         Box::pin(async move {
             let response = context.scope(inner.call(request)).instrument(span.clone()).await?;
-            let method_error = response.headers().contains_key(crate::invoke::ERROR_HEADER);
-            let outcome = telemetry::response_outcome(response.status().as_u16(), method_error);
+            let outcome = match response.extensions().get::<GrpcOutcome>() {
+                Some(GrpcOutcome(outcome)) => outcome,
+                None => {
+                    let method_error = response.headers().contains_key(crate::invoke::ERROR_HEADER);
+                    telemetry::response_outcome(response.status().as_u16(), method_error)
+                }
+            };
             span.record("outcome", outcome);
             meter.finish(outcome);
             Ok(response)
