@@ -3,7 +3,7 @@
 use courier::prelude::*;
 
 /// Keeps the books; only admins may read them.
-#[service(name = "ledger")]
+#[service(name = "ledger", protobuf)]
 #[authorize(roles = ["admin"])]
 pub trait Ledger {
     /// Who the call is from and for: `<principal> for <tenant>`, from the caller's

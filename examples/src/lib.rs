@@ -8,6 +8,13 @@ pub use reports::{RenderCounts, Renderer, Report, ReportError, ReportSpec, Repor
 
 use courier::prelude::*;
 
+/// The examples' services that are declared for protobuf, whose `.proto` files are
+/// committed in `proto/`.
+pub fn protobuf_services() -> [&'static courier::ServiceDescriptor; 3] {
+    use courier::Service;
+    [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR, <dyn Ledger as Service>::DESCRIPTOR]
+}
+
 /// The registry the example programs use: Consul when `CONSUL_HTTP_ADDR` is set,
 /// otherwise the in-process registry, seeded with the peers listed in `COURIER_PEERS`.
 pub fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {

@@ -4,8 +4,6 @@
 mod common;
 
 use common::ServerProcess;
-use courier::Service;
-use courier_examples::{Greeter, Reports};
 use std::{path::Path, process::Command};
 
 fn proto_folder() -> &'static Path {
@@ -14,7 +12,7 @@ fn proto_folder() -> &'static Path {
 
 #[test]
 fn the_committed_schemas_are_what_the_code_generates() {
-    for descriptor in [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR] {
+    for descriptor in courier_examples::protobuf_services() {
         let schema = descriptor.protobuf.expect("declared for protobuf");
         let file = format!("{}.proto", descriptor.name);
         let committed = std::fs::read_to_string(proto_folder().join(&file)).expect("a committed schema");
@@ -31,7 +29,7 @@ fn python_protobuf_reads_and_writes_the_channel() {
         .args(["-m", "grpc_tools.protoc"])
         .arg(format!("-I{}", proto_folder().display()))
         .arg(format!("--python_out={}", generated.display()))
-        .args(["greeter.proto", "reports.proto", "courier.proto"])
+        .args(["greeter.proto", "reports.proto", "ledger.proto", "courier.proto"])
         .output()
         .expect("run protoc from grpcio-tools");
     assert!(protoc.status.success(), "protoc refused the schema: {}", String::from_utf8_lossy(&protoc.stderr));

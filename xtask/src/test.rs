@@ -6,8 +6,8 @@ use crate::process_util::find_on_path;
 use crate::{cargo, consul, nats, step, tools_dir, Result};
 
 /// What the interop tests import, and the packages that provide it.
-const PYTHON_PACKAGES: [&str; 3] = ["protobuf", "grpcio-tools", "prometheus-client"];
-const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, prometheus_client";
+const PYTHON_PACKAGES: [&str; 4] = ["protobuf", "grpcio-tools", "grpcio-status", "prometheus-client"];
+const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, grpc_status, prometheus_client";
 
 /// The programs the README runs; each fails if its calls do not do what it shows.
 const README_EXAMPLES: [&str; 4] = ["hello", "protected", "tls", "jobs"];
