@@ -4,7 +4,7 @@
 use crate::{
     servers::ServerKind,
     tarpc_echo::{self, EchoClient},
-    Error,
+    tonic_echo, Error,
 };
 use bytes::Bytes;
 use courier::{tls::Certificate, ChannelKind, Component, HttpClient, LocalRegistry, ServiceManager};
@@ -26,15 +26,17 @@ pub(crate) enum Stack {
     CourierProtobuf,
     CourierJson,
     CourierRest,
+    CourierGrpc,
     HyperMsgpack,
     Axum,
     Tarpc,
+    Tonic,
     Floor,
 }
 
 impl Stack {
     /// Every stack, in the order of the table.
-    pub(crate) const ALL: [Stack; 11] = [
+    pub(crate) const ALL: [Stack; 13] = [
         Self::CourierMsgpack,
         Self::CourierHttp1,
         Self::CourierTls,
@@ -42,6 +44,8 @@ impl Stack {
         Self::CourierProtobuf,
         Self::CourierJson,
         Self::CourierRest,
+        Self::CourierGrpc,
+        Self::Tonic,
         Self::HyperMsgpack,
         Self::Axum,
         Self::Tarpc,
@@ -58,6 +62,8 @@ impl Stack {
             Self::CourierProtobuf => "courier-protobuf",
             Self::CourierJson => "courier-json",
             Self::CourierRest => "courier-rest",
+            Self::CourierGrpc => "courier-grpc",
+            Self::Tonic => "tonic",
             Self::HyperMsgpack => "hyper-msgpack",
             Self::Axum => "axum",
             Self::Tarpc => "tarpc",
@@ -79,6 +85,8 @@ impl Stack {
             Self::CourierProtobuf => "courier dispatch-protobuf",
             Self::CourierJson => "courier dispatch-json",
             Self::CourierRest => "courier rest (JSON)",
+            Self::CourierGrpc => "courier grpc (h2c)",
+            Self::Tonic => "tonic, gRPC (h2c)",
             Self::HyperMsgpack => "hyper + rmp-serde, by hand",
             Self::Axum => "axum + reqwest, JSON",
             Self::Tarpc => "tarpc, bincode over TCP",
@@ -92,7 +100,9 @@ impl Stack {
             | Self::CourierHttp1
             | Self::CourierProtobuf
             | Self::CourierJson
-            | Self::CourierRest => ServerKind::Courier,
+            | Self::CourierRest
+            | Self::CourierGrpc => ServerKind::Courier,
+            Self::Tonic => ServerKind::Tonic,
             Self::CourierTls | Self::CourierTlsHttp1 => ServerKind::CourierTls,
             Self::Axum => ServerKind::Axum,
             Self::Tarpc => ServerKind::Tarpc,
@@ -108,6 +118,7 @@ pub(crate) enum Client {
     Courier { greeter: Arc<dyn Greeter>, tree: Node },
     Axum { http: reqwest::Client, url: String, tree: Node },
     Tarpc { client: EchoClient, tree: Node },
+    Tonic { client: tonic::client::Grpc<tonic::transport::Channel>, tree: Node },
     HyperMsgpack { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, tree: Node },
     Floor { http: legacy::Client<HttpConnector, Full<Bytes>>, uri: Uri, body: Bytes },
 }
@@ -140,6 +151,8 @@ impl Client {
             Stack::CourierProtobuf => courier(ChannelKind::DispatchProtobuf, true),
             Stack::CourierJson => courier(ChannelKind::DispatchJson, true),
             Stack::CourierRest => courier(ChannelKind::Rest, true),
+            Stack::CourierGrpc => courier(ChannelKind::Grpc, true),
+            Stack::Tonic => Ok(Self::Tonic { client: tonic_echo::connect(url).await?, tree: tree.clone() }),
             Stack::Axum => {
                 Ok(Self::Axum { http: reqwest::Client::new(), url: format!("{url}/echo"), tree: tree.clone() })
             }
@@ -160,6 +173,7 @@ impl Client {
                 same_tree(&reply, tree)
             }
             Self::Tarpc { client, tree } => same_tree(&tarpc_echo::echo(client, tree.clone()).await?, tree),
+            Self::Tonic { client, tree } => same_tree(&tonic_echo::echo(client, tree.clone()).await?, tree),
             Self::Axum { http, url, tree } => {
                 let reply = http.post(url).json(tree).send().await?.error_for_status()?.json::<Node>().await?;
                 same_tree(&reply, tree)

@@ -1,17 +1,18 @@
 //! `roundtrip`: request/response round trips on loopback, with server and client in
-//! separate processes, comparing courier's channels with tarpc (the peer framework), a
-//! hand-written axum + reqwest JSON service, a hand-written hyper + MessagePack echo (the
+//! separate processes, comparing courier's channels with tarpc (the peer framework),
+//! tonic (the peer gRPC framework, beside courier's gRPC), a hand-written axum + reqwest
+//! JSON service, a hand-written hyper + MessagePack echo (the
 //! least a MessagePack service costs), and a raw hyper echo that marks the floor any
 //! HTTP/1 stack pays.
 //!
 //! `roundtrip [flags]` is the driver: it starts one server process per stack (itself, as
-//! `roundtrip serve courier|courier-tls|axum|hyper|hyper-msgpack|tarpc`), measures every stack in
+//! `roundtrip serve courier|courier-tls|axum|hyper|hyper-msgpack|tarpc|tonic`), measures every stack in
 //! alternating rounds, and prints a markdown table of the medians over rounds.
 //!
 //! Flags: `--rounds N` (default 5), `--calls N` sequential calls per round (3000),
 //! `--seconds S` of concurrent calls per round (2), `--callers N` concurrent callers
 //! (64), `--warmup N` calls before each measurement (500), and
-//! `--only courier-msgpack,courier-http1,courier-tls,courier-tls-http1,courier-protobuf,courier-json,courier-rest,hyper-msgpack,axum,tarpc,floor`
+//! `--only courier-msgpack,courier-http1,courier-tls,courier-tls-http1,courier-protobuf,courier-json,courier-rest,courier-grpc,tonic,hyper-msgpack,axum,tarpc,floor`
 //! to pick stacks.
 
 mod clients;
@@ -19,6 +20,7 @@ mod measure;
 mod servers;
 mod table;
 mod tarpc_echo;
+mod tonic_echo;
 
 use clients::{Client, Stack};
 use courier_benches::{cli, processes::Servers, rounds::turns, with_causes, Error};

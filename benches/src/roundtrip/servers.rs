@@ -38,6 +38,8 @@ pub(crate) enum ServerKind {
     HyperMsgpack,
     /// tarpc's echo service, over TCP with bincode.
     Tarpc,
+    /// tonic's gRPC server of the greeter's `Echo`.
+    Tonic,
 }
 
 impl ServerKind {
@@ -49,11 +51,12 @@ impl ServerKind {
             Self::Hyper => "hyper",
             Self::HyperMsgpack => "hyper-msgpack",
             Self::Tarpc => "tarpc",
+            Self::Tonic => "tonic",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [Self::Courier, Self::CourierTls, Self::Axum, Self::Hyper, Self::HyperMsgpack, Self::Tarpc]
+        [Self::Courier, Self::CourierTls, Self::Axum, Self::Hyper, Self::HyperMsgpack, Self::Tarpc, Self::Tonic]
             .into_iter()
             .find(|kind| kind.name() == name)
     }
@@ -110,6 +113,7 @@ pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
             ServerKind::Hyper => hyper_floor().await,
             ServerKind::HyperMsgpack => hyper_msgpack().await,
             ServerKind::Tarpc => tarpc().await,
+            ServerKind::Tonic => tonic().await,
         }
     })
 }
@@ -146,6 +150,12 @@ async fn tarpc() -> Result<(), Error> {
     let listener = TcpListener::bind(BIND).await.map_err(|e| format!("cannot bind {BIND}: {e}"))?;
     announce(&format!("tcp://{}", listener.local_addr()?));
     crate::tarpc_echo::serve(listener).await
+}
+
+async fn tonic() -> Result<(), Error> {
+    let listener = TcpListener::bind(BIND).await.map_err(|e| format!("cannot bind {BIND}: {e}"))?;
+    announce(&format!("http://{}", listener.local_addr()?));
+    crate::tonic_echo::serve(listener).await
 }
 
 async fn axum_json() -> Result<(), Error> {
