@@ -79,9 +79,9 @@ pub mod tls {
 ///
 /// Options: `name = "..."` (default: the trait name in snake_case),
 /// `description = "..."` (default: the trait's doc comment), and `protobuf`, which also
-/// serves the service on the `dispatch-protobuf` channel — every argument and result type
-/// must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto` schema:
-/// `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
+/// serves the service on the `dispatch-protobuf` and `grpc` channels — every argument and
+/// result type must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto`
+/// schema with its gRPC service: `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
 ///
 /// REST routes: put `#[rest("/prefix")]` below `#[service]`, and `#[get("/path/{arg}")]`,
 /// `#[post(...)]`, `#[put(...)]`, `#[patch(...)]` or `#[delete(...)]` on methods. Arguments
@@ -269,7 +269,7 @@ pub use courier_macros::health_check;
 /// ```
 pub use courier_macros::ProtoMessage;
 
-pub use courier_core::protobuf;
+pub use courier_core::{grpc, protobuf};
 
 /// Queued calls: `#[queued]` methods, their [`Job`](jobs::Job) handles, and the queues
 /// they wait in.
