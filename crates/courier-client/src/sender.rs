@@ -11,7 +11,7 @@ use crate::{
 use courier_core::{
     grpc,
     jobs::{JobId, JobStatus},
-    ChannelKind, ErrorCode, Format, Instance, Outcome, Reply, ServiceDescriptor, ServiceError,
+    ChannelKind, ErrorCode, Format, Instance, MethodDescriptor, Outcome, Reply, ServiceDescriptor, ServiceError,
 };
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::{
@@ -84,7 +84,7 @@ impl Sender {
         let paths = service
             .methods
             .iter()
-            .map(|method| match service.grpc_path(method).filter(|_| channel == ChannelKind::Grpc) {
+            .map(|method| match service.grpc_path(method).filter(|_| grpc_call(channel, method)) {
                 Some(path) => path,
                 None => format!("/invoke/{component}/{}/{}", service.name, method.name),
             })
@@ -199,7 +199,7 @@ impl Inner {
     }
 
     async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
-        if let (ChannelKind::Grpc, Body::Dispatch { body, .. }) = (call.channel, &call.body) {
+        if let (true, Body::Dispatch { body, .. }) = (grpc_call(call.channel, call.method), &call.body) {
             return self.attempt_grpc(instance, call, body, remaining).await;
         }
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
@@ -308,6 +308,12 @@ impl Inner {
             Err(Failure::Unusable(error)) => Attempt::Answered(Err(error)),
         }
     }
+}
+
+/// Whether a call on `channel` is a gRPC call: queued methods have no rpc, so the `grpc`
+/// channel submits them on `dispatch-protobuf`, which courier servers serve beside it.
+fn grpc_call(channel: ChannelKind, method: &MethodDescriptor) -> bool {
+    channel == ChannelKind::Grpc && !method.queued
 }
 
 fn deadline_passed(call: &ClientCall) -> ServiceError {
