@@ -25,7 +25,7 @@ pub fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
 }
 
 /// A tree of named values: the payload the channels are tested and measured with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct Node {
     /// A label.
     pub name: String,
@@ -68,7 +68,7 @@ impl Node {
 
 /// Every kind of field the channels carry: scalars, optionals, bytes, repeats, and a
 /// recursive optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct Sample {
     /// A flag.
     pub flag: bool,
@@ -112,7 +112,7 @@ impl Sample {
 }
 
 /// A domain error that crosses the wire as itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
 pub enum GreetingError {
     /// The name was refused, with the reason.
     #[error("refused to greet {name}: {reason}")]

@@ -9,7 +9,7 @@ use std::{
 };
 
 /// What to render.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct ReportSpec {
     /// The report's title; `"refuse"` makes the method return its own error, `"panic"`
     /// makes its first run panic, and `"abort"` ends the process that runs it, every time.
@@ -21,7 +21,7 @@ pub struct ReportSpec {
 }
 
 /// A rendered report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct Report {
     /// The title asked for.
     pub title: String,
@@ -38,7 +38,7 @@ pub struct Report {
 }
 
 /// What a process has rendered.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct RenderCounts {
     /// Reports rendered to the end.
     pub rendered: u64,
@@ -47,7 +47,7 @@ pub struct RenderCounts {
 }
 
 /// Why a report was not rendered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
 pub enum ReportError {
     /// The title was refused.
     #[error("refused to render {0}")]

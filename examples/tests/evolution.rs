@@ -9,14 +9,14 @@ pub mod v1 {
     use courier::prelude::*;
 
     /// What is ordered.
-    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
     pub struct Item {
         pub name: String,
         pub price: f64,
     }
 
     /// What an order answers.
-    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
     pub struct Receipt {
         pub id: u64,
         pub total: f64,
@@ -48,7 +48,7 @@ pub mod v2 {
     use courier::prelude::*;
 
     /// What is ordered; `gift_wrap` is new, and defaults when an old caller leaves it out.
-    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
     #[proto(reserved = [7])]
     pub struct Item {
         pub name: String,
@@ -59,7 +59,7 @@ pub mod v2 {
     }
 
     /// What an order answers; `note` is new.
-    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ProtoMessage)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
     pub struct Receipt {
         pub id: u64,
         pub total: f64,

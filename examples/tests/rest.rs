@@ -106,13 +106,40 @@ async fn the_openapi_document_describes_the_routes() {
         json!([{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}])
     );
     let rename = &document["paths"]["/api/trees/{id}"]["patch"];
-    assert_eq!(rename["parameters"][0]["schema"]["type"], "integer");
+    assert_eq!(rename["parameters"][0]["schema"], json!({"type": "integer", "format": "uint64", "minimum": 0}));
     assert_eq!(
         rename["parameters"][1],
-        json!({"name": "name", "in": "query", "required": false, "schema": {"type": "string"}})
+        json!({"name": "name", "in": "query", "required": false, "schema": {"type": "string", "nullable": true}})
     );
-    assert!(rename["requestBody"]["content"]["application/json"].is_object());
+    let node = json!({"$ref": "#/components/schemas/Node"});
+    assert_eq!(rename["requestBody"]["content"]["application/json"]["schema"], node);
+    assert_eq!(rename["responses"]["200"]["content"]["application/json"]["schema"], node);
+    assert_eq!(rename["summary"], "The tree, with the id given and, if one is given, a new name.");
     assert!(document["paths"]["/api/ping"]["delete"]["responses"]["204"].is_object());
+    let hello_result = &hello["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(hello_result, &json!({"type": "string"}));
+
+    // Shared types are components, recursive ones by reference, with their doc comments.
+    let schemas = &document["components"]["schemas"];
+    let tree = &schemas["Node"];
+    assert_eq!(tree["description"], "A tree of named values: the payload the channels are tested and measured with.");
+    assert_eq!(tree["properties"]["children"]["items"], node, "{tree}");
+    assert_eq!(tree["properties"]["name"], json!({"type": "string", "description": "A label."}));
+    assert_eq!(tree["required"], json!(["name", "id", "value", "tags", "children"]));
+    let sample = &schemas["Sample"];
+    assert_eq!(sample["properties"]["parent"]["anyOf"][0], json!({"$ref": "#/components/schemas/Sample"}), "{sample}");
+    assert!(!sample["required"].as_array().expect("required").contains(&json!("parent")), "{sample}");
+
+    // Faults are `Error`; a method with its own error type may answer either.
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    assert_eq!(hello["responses"]["default"]["content"]["application/json"]["schema"], error);
+    let greet = &document["paths"]["/api/greet"]["post"]["responses"]["default"]["content"]["application/json"];
+    assert_eq!(greet["schema"], json!({"anyOf": [error, {"$ref": "#/components/schemas/GreetingError"}]}));
+    let refused = &schemas["GreetingError"]["oneOf"][0]["properties"]["Refused"];
+    assert_eq!(refused["required"], json!(["name", "reason"]), "{}", schemas["GreetingError"]);
+    assert_eq!(schemas["Error"]["required"], json!(["code", "message"]));
+    let codes = schemas["ErrorCode"]["oneOf"].as_array().expect("one schema per code");
+    assert!(codes.iter().any(|code| code["enum"] == json!(["not_found"])), "{codes:?}");
     let served: usize = document["paths"]
         .as_object()
         .expect("paths")
@@ -120,4 +147,22 @@ async fn the_openapi_document_describes_the_routes() {
         .map(|path| path.as_object().map_or(0, |ops| ops.len()))
         .sum();
     assert_eq!(served, 7, "one operation per route");
+}
+
+#[tokio::test]
+async fn the_openapi_document_passes_an_independent_validator() {
+    let Some(python) = courier_test_support::python() else { return };
+    let fixture = Fixture::start(LIMIT).await;
+    let document = fixture.send(Method::GET, "/openapi.json", None).await.bytes().await.expect("the document");
+    let file = std::env::temp_dir().join(format!("courier-openapi-{}.json", std::process::id()));
+    std::fs::write(&file, &document).expect("write the document");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/openapi_validate.py");
+    let output = std::process::Command::new(python).arg(script).arg(&file).output().expect("run python");
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.trim() == "OK",
+        "openapi-spec-validator says: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -12,6 +12,7 @@ mod nats_process;
 mod process_util;
 
 mod bench;
+mod browser;
 mod ci;
 mod consul;
 mod daemon;

@@ -6,8 +6,10 @@ use crate::process_util::find_on_path;
 use crate::{cargo, consul, nats, step, tools_dir, Result};
 
 /// What the interop tests import, and the packages that provide it.
-const PYTHON_PACKAGES: [&str; 4] = ["protobuf", "grpcio-tools", "grpcio-status", "prometheus-client"];
-const PYTHON_IMPORTS: &str = "import google.protobuf, grpc_tools, grpc_status, prometheus_client";
+const PYTHON_PACKAGES: [&str; 5] =
+    ["protobuf", "grpcio-tools", "grpcio-status", "prometheus-client", "openapi-spec-validator"];
+const PYTHON_IMPORTS: &str =
+    "import google.protobuf, grpc_tools, grpc_status, prometheus_client, openapi_spec_validator";
 
 /// The programs the README runs; each fails if its calls do not do what it shows.
 const README_EXAMPLES: [&str; 4] = ["hello", "protected", "tls", "jobs"];
@@ -58,12 +60,15 @@ fn prepare() -> Result<Vec<(&'static str, OsString)>> {
 
     let python = python_venv()?;
     step(format!("python: COURIER_PYTHON={}", python.display()));
+    let (chromium, chromedriver) = crate::browser::install()?;
 
     Ok(vec![
         ("PATH", std::env::join_paths(path)?),
         ("COURIER_CONSUL_BIN", consul.into_os_string()),
         ("COURIER_NATS_BIN", nats.into_os_string()),
         ("COURIER_PYTHON", python.into_os_string()),
+        ("COURIER_CHROMIUM", chromium.into_os_string()),
+        ("COURIER_CHROMEDRIVER", chromedriver.into_os_string()),
     ])
 }
 

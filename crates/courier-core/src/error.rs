@@ -1,10 +1,11 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What went wrong with a call, in terms both sides understand.
 ///
 /// Each code maps to one HTTP status, so a REST user and a proxy read the same fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -117,7 +118,8 @@ impl fmt::Display for ErrorCode {
 /// assert_eq!(error.code.status(), 404);
 /// assert_eq!(error.to_string(), "not_found: no such user");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
+#[schemars(rename = "Error", description = "A fault of courier's, or of the network: what kind, and what happened.")]
 #[error("{code}: {message}")]
 pub struct ServiceError {
     /// What kind of fault this is.

@@ -68,8 +68,8 @@ pub mod __private {
     pub use crate::jobs::Job;
     pub use crate::protobuf::{decode_message, ProtoElement, ProtoField, ProtoMessage, Schema};
     pub use crate::rest::{
-        decode_body, decode_path, decode_query, path_segment, query_string, respond, HttpMethod, ParameterLocation,
-        RestCall, RestParameter, RestRequest, RestResponse, RestRoute,
+        assert_documented, decode_body, decode_path, decode_query, path_segment, query_string, respond, HttpMethod,
+        ParameterLocation, RestCall, RestParameter, RestRequest, RestResponse, RestRoute, RouteSchemas,
     };
     pub use crate::service::{
         assert_argument, assert_discoverable, assert_error, assert_result, authorize, bind, proto_method_error,
@@ -77,4 +77,5 @@ pub mod __private {
         Implementation, Service,
     };
     pub use crate::{auth::Access, BoxFuture, ChannelKind, ServiceError};
+    pub use schemars;
 }

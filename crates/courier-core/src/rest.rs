@@ -75,7 +75,35 @@ pub struct RestRoute {
     pub no_content: bool,
     /// The method's doc comment.
     pub summary: &'static str,
+    /// The JSON Schemas of its parameters, result and error.
+    pub schemas: fn(&mut schemars::SchemaGenerator) -> RouteSchemas,
 }
+
+/// The JSON Schemas of a route's types, as [`RestRoute::schemas`] gives them: each an
+/// inline schema or a `$ref` to one of the generator's definitions.
+#[derive(Debug)]
+pub struct RouteSchemas {
+    /// Of each parameter, in the order of [`RestRoute::parameters`].
+    pub parameters: Vec<schemars::Schema>,
+    /// Of the method's `Ok` value.
+    pub result: schemars::Schema,
+    /// Of the method's own error (`Error`, courier's `{code, message}`, for
+    /// `ServiceError`).
+    pub error: schemars::Schema,
+}
+
+/// A type the OpenAPI document describes: every argument, result and error of a REST
+/// route.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` travels on a REST route, so the OpenAPI document needs its JSON Schema",
+    label = "does not implement `JsonSchema`",
+    note = "add `JsonSchema` to its derives: `#[derive(Serialize, Deserialize, JsonSchema)]`, with `use courier::prelude::*;` in scope"
+)]
+pub trait Documented: schemars::JsonSchema {}
+impl<T: schemars::JsonSchema + ?Sized> Documented for T {}
+
+/// Compile-time check that a REST route's type has a JSON Schema.
+pub const fn assert_documented<T: Documented + ?Sized>() {}
 
 /// A REST request as the proxy builds it.
 #[derive(Debug, Clone, PartialEq)]

@@ -192,8 +192,8 @@ impl RestMethod {
         self.parameters.iter().filter(move |(_, _, at)| *at == location)
     }
 
-    /// The `RestRoute` descriptor.
-    pub(crate) fn descriptor(&self) -> TokenStream {
+    /// The `RestRoute` descriptor of a method that returns `Result<ok, error>`.
+    pub(crate) fn descriptor(&self, ok: &Type, error: &Type) -> TokenStream {
         let verb = format_ident!("{}", self.verb);
         let path = &self.path;
         let no_content = self.no_content;
@@ -211,6 +211,7 @@ impl RestMethod {
             let rust_type = quote!(#ty).to_string().replace(' ', "");
             quote!(__courier::RestParameter { name: #name, location: __courier::ParameterLocation::#location, rust_type: #rust_type })
         });
+        let types = self.parameters.iter().map(|(_, ty, _)| ty);
         quote! {
             ::core::option::Option::Some(&__courier::RestRoute {
                 method: __courier::HttpMethod::#verb,
@@ -218,6 +219,11 @@ impl RestMethod {
                 parameters: &[#(#parameters),*],
                 no_content: #no_content,
                 summary: #summary,
+                schemas: |generator| __courier::RouteSchemas {
+                    parameters: ::std::vec![#(generator.subschema_for::<#types>()),*],
+                    result: generator.subschema_for::<#ok>(),
+                    error: generator.subschema_for::<#error>(),
+                },
             })
         }
     }

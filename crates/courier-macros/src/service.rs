@@ -396,7 +396,7 @@ impl Service {
             let rpc = pascal_case(&name);
             let arguments = method.arguments.iter().map(|(ident, _)| ident.to_string());
             let rest = match &method.rest {
-                Some(route) => route.descriptor(),
+                Some(route) => route.descriptor(&method.ok, &method.error),
                 None => quote!(::core::option::Option::None),
             };
             let access = &method.access;
@@ -508,10 +508,19 @@ impl Service {
                     .map(|(_, ty)| quote_spanned!(ty.span()=> const _: () = __courier::assert_argument::<#ty>();));
                 let ok = &method.ok;
                 let error = &method.error;
-                arguments.chain([
-                    quote_spanned!(ok.span()=> const _: () = __courier::assert_result::<#ok>();),
-                    quote_spanned!(error.span()=> const _: () = __courier::assert_error::<#error>();),
-                ])
+                // A REST route's types are described in the OpenAPI document.
+                let documented = method.rest.is_some().then(|| {
+                    let types = method.arguments.iter().map(|(_, ty)| ty).chain([ok, error]);
+                    types
+                        .map(|ty| quote_spanned!(ty.span()=> const _: () = __courier::assert_documented::<#ty>();))
+                        .collect::<TokenStream>()
+                });
+                arguments
+                    .chain([
+                        quote_spanned!(ok.span()=> const _: () = __courier::assert_result::<#ok>();),
+                        quote_spanned!(error.span()=> const _: () = __courier::assert_error::<#error>();),
+                    ])
+                    .chain(documented)
             })
             .collect()
     }

@@ -1,5 +1,6 @@
 use crate::{
     admission::{Gate, Limit},
+    docs,
     fast_path::{Dispatcher, Host},
     grpc, health,
     invoke::{self, DispatchTable, PREFIX},
@@ -54,6 +55,8 @@ pub struct ServerBuilder {
     /// By component name, how many jobs its workers run at once, past what it declares.
     workers: HashMap<String, usize>,
     tls: Option<TlsConfig>,
+    /// Whether `GET /docs` serves the API page.
+    docs: bool,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -87,6 +90,7 @@ impl Default for ServerBuilder {
             jobs: Arc::new(InProcessQueue::new()),
             workers: HashMap::new(),
             tls: None,
+            docs: true,
         }
     }
 }
@@ -254,6 +258,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether `GET /docs` serves an interactive page of the REST routes (Swagger UI,
+    /// shipped in the crate, on `/openapi.json`), when there are any. Default: on.
+    pub fn docs(mut self, serve: bool) -> Self {
+        self.docs = serve;
+        self
+    }
+
     /// Serves these routes beside courier's.
     pub fn routes(mut self, routes: Router) -> Self {
         self.router_changes.push(Box::new(move |router| router.merge(routes)));
@@ -373,6 +384,7 @@ impl ServerBuilder {
         let health_routes = health::routes(&health, &descriptors);
         let observe = ObserveLayer::new(endpoints);
         let router_changes = self.router_changes;
+        let docs = self.docs;
         let component_layers = self.component_layers;
         let table = Arc::new(table);
         // Known dispatch endpoints skip the router, with the same handler and layer.
@@ -405,6 +417,9 @@ impl ServerBuilder {
                 router = router
                     .route(OPENAPI_PATH, get(move || async move { Json(document) }))
                     .merge(rest.into_router().route_layer(observe));
+                if docs {
+                    router = router.merge(docs::routes());
+                }
             }
             let mut router = router.fallback(invoke::not_found);
             for change in router_changes {

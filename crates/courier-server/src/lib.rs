@@ -6,6 +6,7 @@
 mod admission;
 mod builder;
 mod context;
+mod docs;
 mod error;
 mod fast_path;
 mod grpc;

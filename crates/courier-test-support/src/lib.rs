@@ -7,6 +7,7 @@
 //! skipped test would hide a broken setup, so it panics instead.
 //! `cargo xtask test` installs everything and runs the tests with it.
 
+mod browser;
 mod consul;
 mod consul_process;
 mod nats;
@@ -19,6 +20,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use browser::{Browser, Element};
 pub use consul::ConsulAgent;
 pub use nats::NatsServer;
 pub use pki::{Issued, TestCa};

@@ -271,6 +271,23 @@ pub use courier_macros::ProtoMessage;
 
 pub use courier_core::{grpc, protobuf};
 
+/// JSON Schema for the OpenAPI document: every argument, result and error type of a REST
+/// route derives [`JsonSchema`] (in the prelude, with `schemars` for the derive to find),
+/// and its doc comments become the schema's descriptions.
+///
+/// ```
+/// use courier::prelude::*;
+///
+/// /// A user of the shop.
+/// #[derive(Serialize, Deserialize, JsonSchema)]
+/// struct User {
+///     /// Unique, and never reused.
+///     id: u64,
+///     name: String,
+/// }
+/// ```
+pub use schemars::{self, JsonSchema};
+
 /// Queued calls: `#[queued]` methods, their [`Job`](jobs::Job) handles, and the queues
 /// they wait in.
 pub mod jobs {
@@ -286,6 +303,7 @@ pub mod prelude {
         component, health_check, health_checks, implementation, service, CallContext, ChannelKind, CheckResult,
         ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Selection, Server, ServiceError, ServiceManager,
     };
+    pub use schemars::{self, JsonSchema};
     pub use serde::{Deserialize, Serialize};
     pub use std::sync::Arc;
 }

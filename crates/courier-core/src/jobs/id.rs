@@ -84,6 +84,24 @@ impl<'de> serde::Deserialize<'de> for JobId {
     }
 }
 
+impl schemars::JsonSchema for JobId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JobId".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "the job's token",
+            "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"
+        })
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)

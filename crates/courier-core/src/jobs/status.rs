@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for a worker with a free slot.
@@ -60,7 +60,7 @@ impl FromStr for JobState {
 }
 
 /// What a caller can know of a job: `GET /jobs/<id>` answers it while the job runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JobStatus {
     /// The job's token.
     pub id: JobId,
@@ -68,6 +68,7 @@ pub struct JobStatus {
     pub state: JobState,
     /// How far it got, from 0.0 to 1.0, as its method last reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub progress: Option<f32>,
     /// What its method last said about its progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
