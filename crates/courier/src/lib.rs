@@ -91,10 +91,12 @@ pub mod tls {
 /// or 204 when the method returns `()`. A route with a `{name}` no argument has, two
 /// bodies, or a body on GET or DELETE is a compile error.
 ///
+/// Every type a route carries derives [`JsonSchema`] too, for the OpenAPI document.
+///
 /// ```
 /// use courier::prelude::*;
 ///
-/// #[derive(Serialize, Deserialize)]
+/// #[derive(Serialize, Deserialize, JsonSchema)]
 /// pub struct User { pub name: String }
 ///
 /// #[service]
