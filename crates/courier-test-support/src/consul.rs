@@ -56,12 +56,26 @@ impl ConsulAgent {
             return None;
         };
         let node = format!("courier-test-{}-{}", std::process::id(), NEXT_AGENT.fetch_add(1, Ordering::Relaxed));
-        let config = AgentConfig::new(node, None, acl_token).expect("cannot pick ports for consul");
-        let log = root.join("target/tools/consul-test-logs").join(format!("{}.log", config.node));
-        let _ = fs::remove_file(&log);
-        let mut agent = Self { bin, config, log, child: None };
-        agent.spawn().await;
-        Some(agent)
+        let log = root.join("target/tools/consul-test-logs").join(format!("{node}.log"));
+        // The free ports were free when picked; another process may take one before the
+        // agent binds it. Then the agent starts again, on other ports.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let config = AgentConfig::new(node.clone(), None, acl_token.clone()).expect("cannot pick ports for consul");
+            let _ = fs::remove_file(&log);
+            let mut agent = Self { bin: bin.clone(), config, log: log.clone(), child: None };
+            match agent.try_spawn().await {
+                Ok(()) => return Some(agent),
+                Err(_)
+                    if attempts < 3
+                        && fs::read_to_string(&log).is_ok_and(|log| log.contains("address already in use")) =>
+                {
+                    eprintln!("consul agent {node}: a port was taken before it bound it; starting it on others");
+                }
+                Err(error) => panic!("{error}"),
+            }
+        }
     }
 
     /// `host:port` of the HTTP API, e.g. `127.0.0.1:8512`. Unchanged by restarts.
@@ -111,6 +125,12 @@ impl ConsulAgent {
     }
 
     async fn spawn(&mut self) {
+        if let Err(error) = self.try_spawn().await {
+            panic!("{error}");
+        }
+    }
+
+    async fn try_spawn(&mut self) -> Result<(), String> {
         let bin = self.bin.clone();
         let config = self.config.clone();
         let log = self.log.clone();
@@ -120,10 +140,8 @@ impl ConsulAgent {
         })
         .await
         .expect("starting consul panicked");
-        match started {
-            Ok(child) => self.child = Some(child),
-            Err(e) => panic!("{e}"),
-        }
+        self.child = Some(started?);
+        Ok(())
     }
 }
 
