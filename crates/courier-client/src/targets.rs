@@ -48,9 +48,15 @@ impl Targets {
         }
         let instances = self.instances.borrow();
         let untried = |instance: &&Instance| !tried.contains(instance);
-        let picked = if tried.is_empty() && !instances.iter().any(Instance::is_ejected) {
-            // The common case picks from the registry's own list, without copying it.
-            self.selector.select(&instances).cloned()
+        // The common case picks from the registry's own list, without copying or scanning
+        // it, so its cost does not grow with the number of instances; only a pick that
+        // lands on an ejected instance, or a retry, filters the list.
+        let first = match tried.is_empty() {
+            true => self.selector.select(&instances).filter(|instance| !instance.is_ejected()).cloned(),
+            false => None,
+        };
+        let picked = if first.is_some() {
+            first
         } else {
             let healthy: Vec<Instance> =
                 instances.iter().filter(untried).filter(|instance| !instance.is_ejected()).cloned().collect();
