@@ -69,6 +69,10 @@ struct Grpc {
 type HyperClient = legacy::Client<HttpsConnector<HttpConnector>, Body>;
 
 impl Grpc {
+    fn new(connect_timeout: Option<Duration>, tls: Arc<Tls>) -> Arc<Self> {
+        Arc::new(Self { connect_timeout, tls, client: OnceLock::new() })
+    }
+
     fn client(&self) -> &HyperClient {
         self.client.get_or_init(|| {
             let connector = connector(&self.tls).enable_http2().wrap_connector(plain(self.connect_timeout));
@@ -133,7 +137,7 @@ impl From<reqwest::Client> for HttpClient {
     /// Sends calls through `client`, with its TLS, proxy and timeout settings. Set
     /// `tcp_nodelay(true)` on it: without, small calls wait for Nagle's algorithm.
     fn from(client: reqwest::Client) -> Self {
-        let HttpClient { grpc, .. } = HttpClient::new();
+        let grpc = Grpc::new(Some(DEFAULT_CONNECT_TIMEOUT), Arc::default());
         Self { transport: Transport::Reqwest(client), max_reply_bytes: MAX_REPLY_BYTES, grpc }
     }
 }
@@ -456,8 +460,7 @@ impl HttpClientBuilder {
     /// The client.
     pub fn build(self) -> HttpClient {
         let tls = Arc::new(self.tls);
-        let grpc =
-            Arc::new(Grpc { connect_timeout: self.connect_timeout, tls: Arc::clone(&tls), client: OnceLock::new() });
+        let grpc = Grpc::new(self.connect_timeout, Arc::clone(&tls));
         let transport = if self.multiplex {
             Transport::Multiplexed(Arc::new(Connections::new(self.connect_timeout, self.max_reply_bytes, tls)))
         } else {

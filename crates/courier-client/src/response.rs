@@ -37,12 +37,7 @@ pub(crate) fn read(response: Exchange) -> Result<Reply, ServiceError> {
 /// Reads a gRPC answer: one message and `grpc-status: 0`, the method's own error, or a
 /// fault; an answer that is not gRPC's reads as an HTTP one.
 pub(crate) fn read_grpc(response: Exchange) -> Result<Reply, ServiceError> {
-    let is_grpc = response
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|content_type| content_type.starts_with(grpc::CONTENT_TYPE));
-    if response.status != StatusCode::OK || !is_grpc {
+    if response.status != StatusCode::OK || !grpc::is_grpc(&response.headers) {
         return match read(response) {
             Ok(_) => Err(ServiceError::new(ErrorCode::Transport, "the server answered a gRPC call without gRPC")),
             fault => fault,

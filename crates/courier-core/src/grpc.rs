@@ -114,6 +114,14 @@ pub struct AnyMessage {
     pub value: Vec<u8>,
 }
 
+/// Whether a request or reply is gRPC's, by its `Content-Type`.
+pub fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|content_type| content_type.starts_with(CONTENT_TYPE))
+}
+
 /// One message as gRPC sends it: a zero (not compressed), its length in four bytes, the
 /// message.
 pub fn frame(message: &[u8]) -> Bytes {

@@ -54,14 +54,6 @@ pub(crate) fn unimplemented(path: &str) -> Response {
     ended(grpc::unimplemented_trailers(&error), error.code.as_str())
 }
 
-/// Whether a request is a gRPC call.
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|content_type| content_type.starts_with(grpc::CONTENT_TYPE))
-}
-
 /// Refuses, as HTTP, what is not a gRPC call with protobuf messages.
 fn accepts(method: Method, headers: &HeaderMap) -> Result<(), ServiceError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();

@@ -270,7 +270,7 @@ pub(crate) fn error_response(format: Format, error: &ServiceError) -> Response {
 
 /// The answer to any path no route serves.
 pub(crate) async fn not_found(request: Request) -> Response {
-    if crate::grpc::is_grpc(request.headers()) {
+    if courier_core::grpc::is_grpc(request.headers()) {
         return crate::grpc::unimplemented(request.uri().path());
     }
     let error = ServiceError::new(ErrorCode::NotFound, format!("nothing is served at `{}`", request.uri().path()));
