@@ -1,12 +1,12 @@
-//! The server processes a benchmark starts: each is waited for until it listens, and
-//! killed when the benchmark ends.
+//! The server processes a benchmark starts: each is waited for until it listens, can be
+//! asked questions on its stdin, and is killed when the benchmark ends.
 
 use crate::Error;
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     path::Path,
     process::{Child, ChildStdout, Command, Stdio},
-    sync::mpsc::{self, RecvTimeoutError, Sender},
+    sync::mpsc::{self, Receiver, RecvTimeoutError, Sender},
     thread,
     time::Duration,
 };
@@ -14,11 +14,19 @@ use std::{
 /// How long a server may take from spawn to `listening on`.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 
+/// How long a server may take to answer a question.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The prefix of the stdout line that answers a question.
+pub const ANSWER: &str = "answer ";
+
 /// Server processes, killed when this is dropped: at the end of the run, on an error, or
 /// while a panic unwinds.
 #[derive(Debug, Default)]
 pub struct Servers {
     children: Vec<Child>,
+    /// Per server, in the order they started, the answers it prints.
+    answers: Vec<Receiver<String>>,
 }
 
 impl Servers {
@@ -38,8 +46,10 @@ impl Servers {
         self.children.push(child);
 
         let (sender, receiver) = mpsc::channel();
+        let (answers, answered) = mpsc::channel();
+        self.answers.push(answered);
         let reader_name = name.to_owned();
-        thread::spawn(move || read_stdout(&reader_name, stdout, &sender));
+        thread::spawn(move || read_stdout(&reader_name, stdout, &sender, &answers));
         let url = match receiver.recv_timeout(STARTUP_DEADLINE) {
             Ok(result) => result,
             Err(RecvTimeoutError::Timeout) => {
@@ -53,12 +63,26 @@ impl Servers {
             false => Err(format!("server {name} listens on `{url}`, not on an http://, https:// or tcp:// URL").into()),
         }
     }
+
+    /// Writes `question` as a line to the stdin of the `index`th server started, and
+    /// returns the rest of the line it prints that starts with [`ANSWER`].
+    pub fn ask(&mut self, index: usize, question: &str) -> Result<String, Error> {
+        let (Some(child), Some(answers)) = (self.children.get_mut(index), self.answers.get(index)) else {
+            return Err(format!("no server number {index}").into());
+        };
+        let stdin = child.stdin.as_mut().ok_or("the server's stdin is not a pipe")?;
+        writeln!(stdin, "{question}")
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("cannot ask the server: {e}"))?;
+        answers.recv_timeout(ANSWER_DEADLINE).map_err(|_| format!("the server did not answer `{question}`").into())
+    }
 }
 
 /// Reads the stdout of the server `name` and sends the URL of its `listening on` line, or
 /// why there is none; then reads on, so that a server logging an error never blocks on a
-/// full pipe or dies of a broken one. Every other line goes to stderr after `name`.
-fn read_stdout(name: &str, stdout: ChildStdout, url: &Sender<Result<String, String>>) {
+/// full pipe or dies of a broken one. Answers go to `answers`; every other line goes to
+/// stderr after `name`.
+fn read_stdout(name: &str, stdout: ChildStdout, url: &Sender<Result<String, String>>, answers: &Sender<String>) {
     let mut lines = BufReader::new(stdout).lines();
     let listening = loop {
         match lines.next() {
@@ -74,7 +98,12 @@ fn read_stdout(name: &str, stdout: ChildStdout, url: &Sender<Result<String, Stri
     let _ = url.send(listening);
     if listens {
         for line in lines.map_while(Result::ok) {
-            eprintln!("{name}: {line}");
+            match line.strip_prefix(ANSWER) {
+                Some(answer) => {
+                    let _ = answers.send(answer.to_owned());
+                }
+                None => eprintln!("{name}: {line}"),
+            }
         }
     }
 }
@@ -113,5 +142,17 @@ mod tests {
         assert_eq!(error.to_string(), "server quitter: it exited before listening");
         let error = servers.start("odd", &mut shell("echo 'listening on unix:/tmp/s'; exec sleep 30")).unwrap_err();
         assert_eq!(error.to_string(), "server odd listens on `unix:/tmp/s`, not on an http://, https:// or tcp:// URL");
+    }
+
+    #[test]
+    fn a_question_gets_the_answer_the_server_prints_among_its_other_lines() {
+        let mut servers = Servers::default();
+        let mut server =
+            shell("echo 'listening on http://127.0.0.1:1'; while read q; do echo noise; echo \"answer to $q\"; done");
+        server.stdin(Stdio::piped());
+        servers.start("echo", &mut server).unwrap();
+        assert_eq!(servers.ask(0, "one").unwrap(), "to one");
+        assert_eq!(servers.ask(0, "two").unwrap(), "to two");
+        assert!(servers.ask(1, "three").is_err());
     }
 }

@@ -2,19 +2,24 @@
 //!
 //! Each binds 127.0.0.1:0, prints `listening on http://127.0.0.1:PORT` (tarpc:
 //! `tcp://127.0.0.1:PORT`; over TLS `https://`) once it takes requests, and serves until killed or until its
-//! stdin closes.
+//! stdin closes. A `usage` line on its stdin makes it print `answer ` and its usage (see
+//! [`crate::usage`]).
 
-use crate::Error;
+use crate::{
+    usage::{self, Usage},
+    Error,
+};
 use axum::{routing::post, serve::ListenerExt, Json, Router};
 use bytes::Bytes;
 use courier::{tls::TlsConfig, LocalRegistry, Server};
+use courier_benches::processes::ANSWER;
 use courier_examples::{GreeterComponent, Node};
 use courier_test_support::TestCa;
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request, Response};
 use hyper_util::rt::TokioIo;
 use std::{
-    io::Read,
+    io::BufRead,
     path::PathBuf,
     process::{Command, Stdio},
     sync::OnceLock,
@@ -100,7 +105,7 @@ pub(crate) fn pki() -> &'static Pki {
 }
 
 pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
-    exit_when_stdin_closes();
+    answer_stdin();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         match kind {
@@ -118,13 +123,16 @@ pub(crate) fn serve(kind: ServerKind) -> Result<(), Error> {
     })
 }
 
-/// The driver holds our stdin open for as long as it lives, so a server cannot outlive
-/// a driver that died without running its cleanup (killed, or aborted mid-panic).
-fn exit_when_stdin_closes() {
+/// Answers the driver's questions on stdin, and exits when it closes: the driver holds
+/// it open for as long as it lives, so a server cannot outlive a driver that died without
+/// running its cleanup (killed, or aborted mid-panic).
+fn answer_stdin() {
     std::thread::spawn(|| {
-        let mut stdin = std::io::stdin();
-        let mut buffer = [0; 64];
-        while matches!(stdin.read(&mut buffer), Ok(n) if n > 0) {}
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if line.trim() == usage::QUESTION {
+                println!("{ANSWER}{}", Usage::now().to_answer());
+            }
+        }
         std::process::exit(0);
     });
 }
