@@ -108,9 +108,21 @@ fn read_stdout(name: &str, stdout: ChildStdout, url: &Sender<Result<String, Stri
     }
 }
 
+/// How long a server may take to exit once its stdin closes, before it is killed.
+const EXIT_DEADLINE: Duration = Duration::from_secs(3);
+
 impl Drop for Servers {
     fn drop(&mut self) {
+        // Closing stdin asks each server to exit, so that what runs at exit runs (a
+        // profiler writing its report, say); one still there at the deadline is killed.
         for child in &mut self.children {
+            drop(child.stdin.take());
+        }
+        let deadline = std::time::Instant::now() + EXIT_DEADLINE;
+        for child in &mut self.children {
+            while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
             // Fails only for a process that already exited, which is what we want anyway.
             let _ = child.kill();
             let _ = child.wait();

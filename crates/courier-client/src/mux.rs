@@ -9,7 +9,7 @@ use crate::{
 };
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
+    mux::{Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     sync::lock,
     ErrorCode, ServiceError,
 };
@@ -25,7 +25,7 @@ use std::{
     time::Duration,
 };
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter},
     net::TcpStream,
     sync::{mpsc, oneshot},
     task::JoinHandle,
@@ -38,9 +38,9 @@ const MAX_UPGRADE_HEAD: usize = 16 * 1024;
 /// One connection per instance, made on first use and again once it closes.
 #[derive(Debug)]
 pub(crate) struct Connections {
-    /// By instance (`host:port`), its connection, if one is open: connecting to one
-    /// instance holds up only the calls to it.
-    open: Mutex<HashMap<(bool, String), Slot>>,
+    /// By instance (`http://host:port` or `https://host:port`), its connection, if one
+    /// is open: connecting to one instance holds up only the calls to it.
+    open: Mutex<HashMap<String, Slot>>,
     connect_timeout: Option<Duration>,
     max_reply_bytes: usize,
     tls: Arc<Tls>,
@@ -91,8 +91,9 @@ impl Connections {
             (None, None) => return Err(not_sent(format!("cannot multiplex calls to {url}"))),
         };
         let (authority, path) = rest.find('/').map_or((rest, "/"), |slash| rest.split_at(slash));
+        let origin = &url[..url.len() - rest.len() + authority.len()];
         let connection = self
-            .connection(secure, authority)
+            .connection(origin, secure, authority)
             .await
             .map_err(|error| not_sent(format!("call to {url} failed: {error}")))?;
         let id = connection.next_id.fetch_add(1, Ordering::Relaxed);
@@ -114,9 +115,16 @@ impl Connections {
         Ok(Exchange { status: frame.status, headers: frame.headers, body: frame.body, trailers: None })
     }
 
-    /// The open connection to `authority`, made now if there is none.
-    async fn connection(&self, secure: bool, authority: &str) -> std::io::Result<Arc<Connection>> {
-        let slot = Arc::clone(lock(&self.open).entry((secure, authority.to_owned())).or_default());
+    /// The open connection to `origin` (`authority`, over TLS when `secure`), made now if
+    /// there is none.
+    async fn connection(&self, origin: &str, secure: bool, authority: &str) -> std::io::Result<Arc<Connection>> {
+        let slot = {
+            let mut open = lock(&self.open);
+            match open.get(origin) {
+                Some(slot) => Arc::clone(slot),
+                None => Arc::clone(open.entry(origin.to_owned()).or_default()),
+            }
+        };
         let mut slot = slot.lock().await;
         if let Some(connection) = slot.as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)) {
             return Ok(Arc::clone(connection));
@@ -193,12 +201,7 @@ where
 {
     let (outgoing, frames) = mpsc::unbounded_channel();
     let (waiting, closed) = (Waiting::default(), Arc::new(AtomicBool::new(false)));
-    let replies = read_replies(
-        BufReader::with_capacity(64 * 1024, read),
-        Arc::clone(&waiting),
-        Arc::clone(&closed),
-        max_reply_bytes,
-    );
+    let replies = read_replies(read, Arc::clone(&waiting), Arc::clone(&closed), max_reply_bytes);
     let (reader, writer) = (tokio::spawn(replies), tokio::spawn(write_frames(write, frames)));
     Connection { outgoing, waiting, closed, next_id: AtomicU64::new(0), reader, writer }
 }
@@ -206,14 +209,14 @@ where
 /// Hands every reply to its call; when the connection ends, the calls still waiting get
 /// nothing, and fail as lost.
 async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
-    mut reader: R,
+    reader: R,
     waiting: Waiting,
     closed: Arc<AtomicBool>,
     max_reply_bytes: usize,
 ) {
-    let max = max_reply_bytes.saturating_add(FRAME_OVERHEAD);
+    let mut reader = FrameReader::new(reader, max_reply_bytes.saturating_add(FRAME_OVERHEAD));
     loop {
-        let (id, reply) = match read_frame(&mut reader, max).await {
+        let (id, reply) = match reader.next().await {
             Ok(Frame::Whole(bytes)) => match ResponseFrame::decode(bytes) {
                 Ok(frame) if frame.body.len() > max_reply_bytes => (frame.id, Err(too_large(max_reply_bytes))),
                 Ok(frame) => (frame.id, Ok(frame)),
@@ -234,13 +237,23 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     lock(&waiting).clear();
 }
 
-/// Writes frames as they come, flushing once no more are waiting.
+/// Writes frames as they come, flushing once no more are waiting: before it flushes, it
+/// lets the calls ready to run go first, so that frames they send go out in the same
+/// write.
 async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>) {
     let mut writer = BufWriter::with_capacity(64 * 1024, write);
     while let Some(frame) = outgoing.recv().await {
         let mut written = writer.write_all(&frame).await;
-        while let (Ok(()), Ok(frame)) = (&written, outgoing.try_recv()) {
-            written = writer.write_all(&frame).await;
+        let mut yielded = false;
+        while written.is_ok() {
+            match outgoing.try_recv() {
+                Ok(frame) => written = writer.write_all(&frame).await,
+                Err(_) if !yielded => {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                }
+                Err(_) => break,
+            }
         }
         if written.is_err() || writer.flush().await.is_err() {
             return;

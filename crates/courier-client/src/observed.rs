@@ -65,6 +65,6 @@ pub(crate) fn trace(headers: &mut http::HeaderMap) {
     if let Some(value) =
         TraceContext::current().and_then(|context| http::HeaderValue::from_bytes(&context.header_bytes()).ok())
     {
-        headers.insert(TraceContext::HEADER, value);
+        headers.insert(TraceContext::HEADER_NAME, value);
     }
 }

@@ -247,12 +247,12 @@ impl Inner {
         }
         observed::trace(&mut headers);
         let _in_flight = instance.start_call();
-        match self.client.send(method, url.clone(), headers, body, remaining).await {
+        match self.client.send(method, url, headers, body, remaining).await {
             Ok(answer) if answer.status == StatusCode::SERVICE_UNAVAILABLE && !response::is_method_error(&answer) => {
                 Attempt::Refused(
                     response::read(answer)
                         .err()
-                        .unwrap_or_else(|| ServiceError::unavailable(format!("{url} refused the call"))),
+                        .unwrap_or_else(|| ServiceError::unavailable(format!("{} refused the call", instance.url))),
                 )
             }
             Ok(answer) => Attempt::Answered(response::read(answer)),

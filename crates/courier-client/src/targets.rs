@@ -1,4 +1,4 @@
-use courier_core::{telemetry, ChannelKind, Instance, Instances, ServiceError, UrlSelector};
+use courier_core::{telemetry::Selections, ChannelKind, Instance, Instances, ServiceError, UrlSelector};
 use std::{fmt, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
@@ -11,6 +11,7 @@ pub(crate) struct Targets {
     channel: ChannelKind,
     instances: watch::Receiver<Instances>,
     selector: Arc<dyn UrlSelector>,
+    selections: Selections,
 }
 
 impl fmt::Debug for Targets {
@@ -30,7 +31,7 @@ impl Targets {
         instances: watch::Receiver<Instances>,
         selector: Arc<dyn UrlSelector>,
     ) -> Self {
-        Self { component: component.to_owned(), channel, instances, selector }
+        Self { component: component.to_owned(), channel, instances, selector, selections: Selections::new(component, channel) }
     }
 
     /// Every live instance, in the registry's order.
@@ -78,7 +79,7 @@ impl Targets {
             ))
         })?;
         tracing::Span::current().record("instance", instance.id.as_str());
-        telemetry::selected(&self.component, self.channel, &instance.id);
+        self.selections.count(&instance.id);
         Ok(instance)
     }
 }

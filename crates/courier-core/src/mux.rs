@@ -209,7 +209,12 @@ fn take_headers(bytes: &mut Bytes) -> Result<HeaderMap, FrameError> {
     for _ in 0..count {
         let name = take_long(bytes)?;
         let value = take_long(bytes)?;
-        let name = HeaderName::from_bytes(&name).map_err(|_| FrameError("not a header name"))?;
+        // A name of its own would be copied out of the frame: the one courier sends on
+        // every call is not.
+        let name = match &name[..] {
+            b"traceparent" => crate::TraceContext::HEADER_NAME,
+            name => HeaderName::from_bytes(name).map_err(|_| FrameError("not a header name"))?,
+        };
         let value = HeaderValue::from_maybe_shared(value).map_err(|_| FrameError("not a header value"))?;
         headers.try_append(name, value).map_err(|_| FrameError("too many headers"))?;
     }
@@ -227,22 +232,76 @@ pub enum Frame {
     End,
 }
 
-/// Reads the next frame, skipping one longer than `max` bytes.
-pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> io::Result<Frame> {
-    let length = match reader.read_u32().await {
-        Ok(length) => length as usize,
-        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(Frame::End),
-        Err(error) => return Err(error),
-    };
-    if length > max {
-        let id = reader.read_u64().await?;
-        let rest = u64::try_from(length.saturating_sub(8)).unwrap_or(u64::MAX);
-        tokio::io::copy(&mut reader.take(rest), &mut tokio::io::sink()).await?;
-        return Ok(Frame::TooLarge(id));
+/// Reads frames off one connection into a buffer it reuses: each frame is a slice of it,
+/// so reading a frame allocates nothing once the frames before it are dropped.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    reader: R,
+    buffer: BytesMut,
+    /// The longest frame read; a longer one is skipped.
+    max: usize,
+}
+
+/// How much a [`FrameReader`] reads at once, at least.
+const READ_SIZE: usize = 64 * 1024;
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// Reads frames of at most `max` bytes from `reader`.
+    pub fn new(reader: R, max: usize) -> Self {
+        Self { reader, buffer: BytesMut::with_capacity(READ_SIZE), max }
     }
-    let mut frame = BytesMut::zeroed(length);
-    reader.read_exact(&mut frame).await?;
-    Ok(Frame::Whole(frame.freeze()))
+
+    /// The next frame, skipping one longer than the limit.
+    pub async fn next(&mut self) -> io::Result<Frame> {
+        if !self.fill(4).await? {
+            return match self.buffer.is_empty() {
+                true => Ok(Frame::End),
+                false => Err(io::ErrorKind::UnexpectedEof.into()),
+            };
+        }
+        let length = u32::from_be_bytes([self.buffer[0], self.buffer[1], self.buffer[2], self.buffer[3]]) as usize;
+        if length > self.max {
+            return self.skip(length).await;
+        }
+        if !self.fill(4 + length).await? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.buffer.advance(4);
+        Ok(Frame::Whole(self.buffer.split_to(length).freeze()))
+    }
+
+    /// Reads until the buffer holds `wanted` bytes; false when the peer closed first.
+    async fn fill(&mut self, wanted: usize) -> io::Result<bool> {
+        while self.buffer.len() < wanted {
+            // Reclaims the buffer in place once the frames cut from it are gone.
+            self.buffer.reserve((wanted - self.buffer.len()).max(READ_SIZE));
+            if self.reader.read_buf(&mut self.buffer).await? == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Skips a frame of `length` bytes that is too long, and returns its id.
+    async fn skip(&mut self, length: usize) -> io::Result<Frame> {
+        if !self.fill(12).await? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let id = u64::from_be_bytes(self.buffer[4..12].try_into().unwrap_or_default());
+        let mut left = length + 4;
+        loop {
+            let dropped = left.min(self.buffer.len());
+            self.buffer.advance(dropped);
+            left -= dropped;
+            if left == 0 {
+                return Ok(Frame::TooLarge(id));
+            }
+            self.buffer.reserve(READ_SIZE);
+            if self.reader.read_buf(&mut self.buffer).await? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -287,5 +346,55 @@ mod tests {
             garbage[8] = RESPONSE;
             let _ = ResponseFrame::decode(Bytes::from(garbage));
         }
+    }
+
+    /// Hands out its bytes seven at a time, as a socket might.
+    struct Trickle(Vec<u8>, usize);
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            out: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let (taken, end) = (self.1, (self.1 + 7).min(self.0.len()));
+            out.put_slice(&self.0[taken..end]);
+            self.1 = end;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    fn frame(id: u64, body: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        ResponseFrame { id, status: StatusCode::OK, headers: HeaderMap::new(), body: Bytes::copy_from_slice(body) }
+            .encode(&mut out)
+            .expect("encodes");
+        out.to_vec()
+    }
+
+    #[tokio::test]
+    async fn frames_read_whole_across_short_reads_and_a_long_one_is_skipped_by_id() {
+        let mut wire = frame(1, b"small");
+        wire.extend(frame(2, &[7; 300]));
+        wire.extend(frame(3, b"after"));
+        let mut frames = FrameReader::new(Trickle(wire, 0), 100);
+        let body = |frame: Frame| match frame {
+            Frame::Whole(bytes) => ResponseFrame::decode(bytes).expect("decodes").body,
+            other => panic!("not a whole frame: {other:?}"),
+        };
+        assert_eq!(body(frames.next().await.expect("frame 1")), &b"small"[..]);
+        assert!(matches!(frames.next().await.expect("frame 2"), Frame::TooLarge(2)));
+        assert_eq!(body(frames.next().await.expect("frame 3")), &b"after"[..]);
+        assert!(matches!(frames.next().await.expect("the end"), Frame::End));
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_mid_frame_is_an_error_not_an_end() {
+        let mut cut = frame(1, b"body");
+        cut.truncate(cut.len() - 2);
+        let error = FrameReader::new(&cut[..], 100).next().await.expect_err("cut short");
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        let error = FrameReader::new(&cut[..2], 100).next().await.expect_err("cut in its length");
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

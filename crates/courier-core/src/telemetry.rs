@@ -189,7 +189,7 @@ impl Handles {
     /// The handles of `side` and `labels` in the current recorder; a program that
     /// installs another recorder gets handles from that one.
     fn of(side: Side, labels: CallLabels) -> Arc<Self> {
-        let recorder = metrics::with_recorder(|recorder| std::ptr::from_ref(recorder).cast::<()>() as usize);
+        let recorder = recorder();
         let key = (side, labels);
         {
             let cache = crate::sync::read(&HANDLES);
@@ -285,15 +285,54 @@ fn record_parent(span: &Span, parent: Option<&TraceContext>) {
     }
 }
 
-/// Counts a proxy's pick of an instance.
-pub fn selected(component: &str, channel: ChannelKind, instance: &str) {
-    counter!(
-        CLIENT_SELECTIONS,
-        "component" => component.to_owned(),
-        "channel" => channel.name(),
-        "instance" => instance.to_owned(),
-    )
-    .increment(1);
+/// The selections of a component's instances on one channel, counted per instance with
+/// handles looked up in the recorder once rather than on every call.
+#[derive(Debug)]
+pub struct Selections {
+    component: String,
+    channel: ChannelKind,
+    /// The recorder the handles belong to, and the handle of each instance so far.
+    counters: RwLock<(usize, HashMap<String, Counter>)>,
+}
+
+impl Selections {
+    /// Counts the selections of `component`'s instances on `channel`.
+    pub fn new(component: &str, channel: ChannelKind) -> Self {
+        Self { component: component.to_owned(), channel, counters: RwLock::default() }
+    }
+
+    /// Counts a call sent to `instance`.
+    pub fn count(&self, instance: &str) {
+        let recorder = recorder();
+        {
+            let counters = crate::sync::read(&self.counters);
+            if let Some(counter) = counters.1.get(instance).filter(|_| counters.0 == recorder) {
+                counter.increment(1);
+                return;
+            }
+        }
+        let counter = counter!(
+            CLIENT_SELECTIONS,
+            "component" => self.component.clone(),
+            "channel" => self.channel.name(),
+            "instance" => instance.to_owned(),
+        );
+        counter.increment(1);
+        let mut counters = crate::sync::write(&self.counters);
+        // Instances come and go: the handles of those long gone are let go in one sweep.
+        if counters.0 != recorder || counters.1.len() >= MAX_SELECTION_HANDLES {
+            *counters = (recorder, HashMap::new());
+        }
+        counters.1.insert(instance.to_owned(), counter);
+    }
+}
+
+/// The most instances whose selection counters [`Selections`] keeps at once.
+const MAX_SELECTION_HANDLES: usize = 4096;
+
+/// Which recorder is installed: handles looked up in one do not count in another.
+fn recorder() -> usize {
+    metrics::with_recorder(|recorder| std::ptr::from_ref(recorder).cast::<()>() as usize)
 }
 
 /// Counts a change to the instances `registry` reports for a component on a channel.

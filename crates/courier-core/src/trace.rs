@@ -47,6 +47,9 @@ impl TraceContext {
     /// The header's name.
     pub const HEADER: &'static str = "traceparent";
 
+    /// The header's name, ready to insert without allocating.
+    pub const HEADER_NAME: http::HeaderName = http::HeaderName::from_static(Self::HEADER);
+
     /// The sampled flag: the caller records this trace.
     const SAMPLED: u8 = 0x01;
 

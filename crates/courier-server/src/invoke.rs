@@ -19,7 +19,7 @@ use courier_core::{
 };
 use futures_util::FutureExt;
 use http::{header, request::Parts, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{LengthLimitError, Limited};
 use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 /// The header that marks a reply body as the method's own error.
@@ -239,8 +239,8 @@ pub(crate) async fn within<T>(remaining: Option<Duration>, call: impl Future<Out
 
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ServiceError> {
     let too_large = || ServiceError::new(ErrorCode::PayloadTooLarge, format!("request body exceeds {limit} bytes"));
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+    match crate::body::whole(Limited::new(body, limit)).await {
+        Ok(whole) => Ok(whole),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(error) => Err(ServiceError::bad_request(format!("cannot read request body: {error}"))),
     }
@@ -248,7 +248,7 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Service
 
 /// An answer with `body` in `format`.
 pub(crate) fn encoded(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
-    (status, [(header::CONTENT_TYPE, format.content_type())], body.into()).into_response()
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()))], body.into()).into_response()
 }
 
 /// A courier fault as a response: its status, and a `code` + `message` body.

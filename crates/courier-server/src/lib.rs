@@ -4,6 +4,7 @@
 //! answers gets a `tracing` span that continues the caller's W3C trace context.
 
 mod admission;
+mod body;
 mod builder;
 mod context;
 mod docs;

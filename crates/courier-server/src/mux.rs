@@ -8,12 +8,11 @@ use crate::{fast_path::Host, invoke::error_response, server::AbortOnDrop};
 use axum::{body::Body, response::Response};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{cancelled, read_frame, Frame, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
+    mux::{cancelled, Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     sync::lock,
     ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderValue, Request, StatusCode};
-use http_body_util::BodyExt;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::{
@@ -22,7 +21,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter},
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter},
     sync::{mpsc, oneshot, watch},
     task::JoinSet,
 };
@@ -150,9 +149,9 @@ impl Hub {
 
 /// Reads frames and hands them on, until the connection ends or nobody takes them.
 async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Sender<io::Result<Frame>>) {
-    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut reader = FrameReader::new(read, max);
     loop {
-        let frame = read_frame(&mut reader, max).await;
+        let frame = reader.next().await;
         let last = !matches!(frame, Ok(Frame::Whole(_) | Frame::TooLarge(_)));
         if frames.send(frame).await.is_err() || last {
             return;
@@ -166,29 +165,34 @@ async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Se
 /// off, so no frame is left half written on a live connection.
 struct Replies<W> {
     waiting: Mutex<Vec<Bytes>>,
-    writer: tokio::sync::Mutex<BufWriter<W>>,
+    /// The writer, and the list the frames it writes are swapped into.
+    writer: tokio::sync::Mutex<(BufWriter<W>, Vec<Bytes>)>,
 }
 
 impl<W: AsyncWrite + Unpin> Replies<W> {
     fn new(write: W) -> Self {
-        Self { waiting: Mutex::default(), writer: tokio::sync::Mutex::new(BufWriter::with_capacity(64 * 1024, write)) }
+        let writer = (BufWriter::with_capacity(64 * 1024, write), Vec::new());
+        Self { waiting: Mutex::default(), writer: tokio::sync::Mutex::new(writer) }
     }
 
     async fn send(&self, frame: Bytes) {
         lock(&self.waiting).push(frame);
         // Whoever holds the writer takes this frame too, and looks again once it lets go.
         loop {
-            let Ok(mut writer) = self.writer.try_lock() else { return };
-            let frames = std::mem::take(&mut *lock(&self.waiting));
-            for frame in &frames {
-                if writer.write_all(frame).await.is_err() {
+            let Ok(mut guard) = self.writer.try_lock() else { return };
+            // Calls ready to run go first, so that replies they make go out in this write.
+            tokio::task::yield_now().await;
+            let (writer, frames) = &mut *guard;
+            std::mem::swap(&mut *lock(&self.waiting), frames);
+            for frame in frames.drain(..) {
+                if writer.write_all(&frame).await.is_err() {
                     return;
                 }
             }
-            if !frames.is_empty() && writer.flush().await.is_err() {
+            if writer.flush().await.is_err() {
                 return;
             }
-            drop(writer);
+            drop(guard);
             if lock(&self.waiting).is_empty() {
                 return;
             }
@@ -230,8 +234,8 @@ async fn answer(host: Host, frame: RequestFrame) -> Bytes {
         Err(_) => error_response(Format::Json, &ServiceError::bad_request(format!("`{}` is not a path", frame.path))),
     };
     let (parts, body) = response.into_parts();
-    let body = match body.collect().await {
-        Ok(body) => body.to_bytes(),
+    let body = match crate::body::whole(body).await {
+        Ok(body) => body,
         Err(error) => {
             tracing::warn!(%error, "a response body failed");
             Bytes::new()
