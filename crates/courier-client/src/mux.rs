@@ -202,7 +202,7 @@ where
     let (outgoing, frames) = mpsc::unbounded_channel();
     let (waiting, closed) = (Waiting::default(), Arc::new(AtomicBool::new(false)));
     let replies = read_replies(read, Arc::clone(&waiting), Arc::clone(&closed), max_reply_bytes);
-    let (reader, writer) = (tokio::spawn(replies), tokio::spawn(write_frames(write, frames)));
+    let (reader, writer) = (tokio::spawn(replies), tokio::spawn(write_frames(write, frames, Arc::clone(&waiting))));
     Connection { outgoing, waiting, closed, next_id: AtomicU64::new(0), reader, writer }
 }
 
@@ -237,14 +237,19 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
     lock(&waiting).clear();
 }
 
-/// Writes frames as they come, flushing once no more are waiting: before it flushes, it
-/// lets the calls ready to run go first, so that frames they send go out in the same
-/// write.
-async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>) {
+/// Writes frames as they come, flushing once no more are waiting: before it flushes, and
+/// when other calls are under way, it lets the calls ready to run go first, so that
+/// frames they send go out in the same write.
+async fn write_frames<W: AsyncWrite + Unpin>(
+    write: W,
+    mut outgoing: mpsc::UnboundedReceiver<Bytes>,
+    waiting: Waiting,
+) {
     let mut writer = BufWriter::with_capacity(64 * 1024, write);
     while let Some(frame) = outgoing.recv().await {
         let mut written = writer.write_all(&frame).await;
-        let mut yielded = false;
+        // A call alone has no one to wait for.
+        let mut yielded = lock(&waiting).len() <= 1;
         while written.is_ok() {
             match outgoing.try_recv() {
                 Ok(frame) => written = writer.write_all(&frame).await,

@@ -121,9 +121,13 @@ impl Hub {
                                     reply = answer(host, request) => Some(reply),
                                     _ = cancelled => None,
                                 };
-                                lock(&waiting).remove(&id);
+                                let others = {
+                                    let mut waiting = lock(&waiting);
+                                    waiting.remove(&id);
+                                    !waiting.is_empty()
+                                };
                                 if let Some(reply) = reply {
-                                    replies.send(reply).await;
+                                    replies.send(reply, others).await;
                                 }
                             });
                         }
@@ -132,7 +136,7 @@ impl Hub {
                             break;
                         }
                     },
-                    Ok(Frame::TooLarge(id)) => replies.send(too_large(id, self.max_frame_bytes)).await,
+                    Ok(Frame::TooLarge(id)) => replies.send(too_large(id, self.max_frame_bytes), false).await,
                     Ok(Frame::End) => break,
                     Err(error) => {
                         tracing::debug!(%error, "a multiplexed connection failed");
@@ -175,13 +179,16 @@ impl<W: AsyncWrite + Unpin> Replies<W> {
         Self { waiting: Mutex::default(), writer: tokio::sync::Mutex::new(writer) }
     }
 
-    async fn send(&self, frame: Bytes) {
+    /// Sends `frame`, with whatever replies are waiting; when `others` are under way, the
+    /// calls ready to run go first, so that replies they make go out in the same write.
+    async fn send(&self, frame: Bytes, others: bool) {
         lock(&self.waiting).push(frame);
         // Whoever holds the writer takes this frame too, and looks again once it lets go.
         loop {
             let Ok(mut guard) = self.writer.try_lock() else { return };
-            // Calls ready to run go first, so that replies they make go out in this write.
-            tokio::task::yield_now().await;
+            if others {
+                tokio::task::yield_now().await;
+            }
             let (writer, frames) = &mut *guard;
             std::mem::swap(&mut *lock(&self.waiting), frames);
             for frame in frames.drain(..) {
