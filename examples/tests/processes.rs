@@ -75,3 +75,62 @@ async fn a_protected_service_in_another_process_checks_the_token_and_sees_the_ca
     let anonymous = ledger(None);
     assert_eq!(acme.scope(anonymous.audit()).await.expect_err("no token").code, ErrorCode::Unauthenticated);
 }
+
+/// The value of the server counter `metric` whose labels include every one of `labels`.
+async fn server_count(server: &ServerProcess, metric: &str, labels: &[&str]) -> f64 {
+    let scrape = reqwest::get(format!("{}/metrics", server.url)).await.expect("/metrics").text().await.expect("text");
+    scrape
+        .lines()
+        .filter(|line| line.starts_with(&format!("{metric}{{")) && labels.iter().all(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_all_apply() {
+    let server = ServerProcess::start_with("mux", &[("COURIER_JWT_SECRET", SECRET), ("COURIER_HELLO_DELAY_MS", "5000")]);
+    let registry = LocalRegistry::new();
+    registry.add_peer("greeter-component", &server.url);
+    registry.add_peer("ledger-component", &server.url);
+    let client = courier::HttpClient::builder().build();
+    assert!(format!("{client:?}").contains("multiplexed"), "the default transport: {client:?}");
+    let manager = |layer: Option<BearerToken>| {
+        let mut services = ServiceManager::builder().registry(registry.clone()).http_client(client.clone());
+        if let Some(layer) = layer {
+            services = services.layer(layer);
+        }
+        services.build()
+    };
+    let greeter = manager(None).get::<dyn Greeter>().expect("proxy");
+
+    for _ in 0..25 {
+        let tree = courier_examples::Node::tree(2, 3);
+        assert_eq!(greeter.echo(tree.clone()).await.expect("an echo"), tree);
+    }
+    assert_eq!(server_count(&server, "courier_server_requests_total", &["method=\"echo\"", "outcome=\"ok\""]).await, 25.0);
+
+    // Over the 4 MiB body limit, and well within the largest frame: the body limit answers.
+    let mut large = courier_examples::Node::tree(0, 0);
+    large.name = "x".repeat(4 * 1024 * 1024 + 100);
+    let error = greeter.echo(large).await.expect_err("too large");
+    assert_eq!(error.code, ErrorCode::PayloadTooLarge, "{error}");
+    assert!(error.message.contains("request body exceeds"), "{error}");
+
+    // The deadline travels with the call and stops it, long before the 5 s it would take.
+    let started = std::time::Instant::now();
+    let within = CallContext::default().with_deadline(std::time::Instant::now() + std::time::Duration::from_millis(300));
+    let error = within.scope(greeter.hello("late".into())).await.expect_err("past its deadline");
+    assert_eq!(error.code, ErrorCode::Timeout, "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "took {:?}", started.elapsed());
+
+    let anonymous = manager(None).get::<dyn Ledger>().expect("proxy");
+    assert_eq!(anonymous.audit().await.expect_err("no token").code, ErrorCode::Unauthenticated);
+    let admin = manager(Some(token_with_roles(&["admin"]))).get::<dyn Ledger>().expect("proxy");
+    assert_eq!(admin.audit().await.expect("an admin's call"), "ann for no tenant");
+    let outcomes = [("unauthenticated", 1.0), ("ok", 1.0)];
+    for (outcome, count) in outcomes {
+        let labels = ["method=\"audit\"", "channel=\"dispatch-msgpack\"", &format!("outcome=\"{outcome}\"")];
+        assert_eq!(server_count(&server, "courier_server_requests_total", &labels).await, count, "{outcome}");
+    }
+    assert_eq!(server_count(&server, "courier_server_requests_total", &["outcome=\"payload_too_large\""]).await, 1.0);
+}
