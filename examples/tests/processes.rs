@@ -88,7 +88,8 @@ async fn server_count(server: &ServerProcess, metric: &str, labels: &[&str]) -> 
 
 #[tokio::test]
 async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_all_apply() {
-    let server = ServerProcess::start_with("mux", &[("COURIER_JWT_SECRET", SECRET), ("COURIER_HELLO_DELAY_MS", "5000")]);
+    let server =
+        ServerProcess::start_with("mux", &[("COURIER_JWT_SECRET", SECRET), ("COURIER_HELLO_DELAY_MS", "5000")]);
     let registry = LocalRegistry::new();
     registry.add_peer("greeter-component", &server.url);
     registry.add_peer("ledger-component", &server.url);
@@ -107,7 +108,10 @@ async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_a
         let tree = courier_examples::Node::tree(2, 3);
         assert_eq!(greeter.echo(tree.clone()).await.expect("an echo"), tree);
     }
-    assert_eq!(server_count(&server, "courier_server_requests_total", &["method=\"echo\"", "outcome=\"ok\""]).await, 25.0);
+    assert_eq!(
+        server_count(&server, "courier_server_requests_total", &["method=\"echo\"", "outcome=\"ok\""]).await,
+        25.0
+    );
 
     // Over the 4 MiB body limit, and well within the largest frame: the body limit answers.
     let mut large = courier_examples::Node::tree(0, 0);
@@ -118,7 +122,8 @@ async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_a
 
     // The deadline travels with the call and stops it, long before the 5 s it would take.
     let started = std::time::Instant::now();
-    let within = CallContext::default().with_deadline(std::time::Instant::now() + std::time::Duration::from_millis(300));
+    let within =
+        CallContext::default().with_deadline(std::time::Instant::now() + std::time::Duration::from_millis(300));
     let error = within.scope(greeter.hello("late".into())).await.expect_err("past its deadline");
     assert_eq!(error.code, ErrorCode::Timeout, "{error}");
     assert!(started.elapsed() < std::time::Duration::from_secs(4), "took {:?}", started.elapsed());

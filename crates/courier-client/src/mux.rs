@@ -47,7 +47,21 @@ pub(crate) struct Connections {
 }
 
 /// The connection to one instance, once made.
-type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
+type Slot = Arc<SlotState>;
+
+/// Calls take an open connection without waiting on each other; only a call that finds
+/// none waits, for the one call that connects.
+#[derive(Debug, Default)]
+struct SlotState {
+    open: Mutex<Option<Arc<Connection>>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl SlotState {
+    fn open(&self) -> Option<Arc<Connection>> {
+        lock(&self.open).as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)).cloned()
+    }
+}
 
 /// Where a reply goes: the call waiting for it.
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseFrame, Failure>>>>>;
@@ -125,9 +139,12 @@ impl Connections {
                 None => Arc::clone(open.entry(origin.to_owned()).or_default()),
             }
         };
-        let mut slot = slot.lock().await;
-        if let Some(connection) = slot.as_ref().filter(|connection| !connection.closed.load(Ordering::Acquire)) {
-            return Ok(Arc::clone(connection));
+        if let Some(connection) = slot.open() {
+            return Ok(connection);
+        }
+        let _connecting = slot.connecting.lock().await;
+        if let Some(connection) = slot.open() {
+            return Ok(connection);
         }
         let tls = secure.then(|| self.tls.config());
         let connect = connect(authority, tls, self.max_reply_bytes);
@@ -138,7 +155,7 @@ impl Connections {
             None => connect.await?,
         };
         let connection = Arc::new(connection);
-        *slot = Some(Arc::clone(&connection));
+        *lock(&slot.open) = Some(Arc::clone(&connection));
         Ok(connection)
     }
 }
@@ -240,11 +257,7 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
 /// Writes frames as they come, flushing once no more are waiting: before it flushes, and
 /// when other calls are under way, it lets the calls ready to run go first, so that
 /// frames they send go out in the same write.
-async fn write_frames<W: AsyncWrite + Unpin>(
-    write: W,
-    mut outgoing: mpsc::UnboundedReceiver<Bytes>,
-    waiting: Waiting,
-) {
+async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>, waiting: Waiting) {
     let mut writer = BufWriter::with_capacity(64 * 1024, write);
     while let Some(frame) = outgoing.recv().await {
         let mut written = writer.write_all(&frame).await;

@@ -31,7 +31,13 @@ impl Targets {
         instances: watch::Receiver<Instances>,
         selector: Arc<dyn UrlSelector>,
     ) -> Self {
-        Self { component: component.to_owned(), channel, instances, selector, selections: Selections::new(component, channel) }
+        Self {
+            component: component.to_owned(),
+            channel,
+            instances,
+            selector,
+            selections: Selections::new(component, channel),
+        }
     }
 
     /// Every live instance, in the registry's order.

@@ -41,7 +41,8 @@ mod tests {
         let read = whole(Full::new(one.clone())).await.unwrap();
         assert_eq!(read.as_ptr(), one.as_ptr(), "the frame itself, not a copy");
 
-        let frames = ["a", "bc", "", "def"].map(|part| Ok::<_, Infallible>(Frame::data(Bytes::from_static(part.as_bytes()))));
+        let frames =
+            ["a", "bc", "", "def"].map(|part| Ok::<_, Infallible>(Frame::data(Bytes::from_static(part.as_bytes()))));
         let many = StreamBody::new(futures_util::stream::iter(frames));
         assert_eq!(whole(many).await.unwrap(), "abcdef");
         assert_eq!(whole(http_body_util::Empty::<Bytes>::new()).await.unwrap(), "");
