@@ -296,8 +296,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             if left == 0 {
                 return Ok(Frame::TooLarge(id));
             }
-            self.buffer.reserve(READ_SIZE);
-            if self.reader.read_buf(&mut self.buffer).await? == 0 {
+            if !self.fill(1).await? {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
         }

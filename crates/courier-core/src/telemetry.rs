@@ -176,34 +176,55 @@ struct Handles {
     ok_duration: Histogram,
 }
 
-/// The handles looked up so far, and the recorder they belong to.
-#[derive(Default)]
-struct HandleCache {
+/// Metric handles looked up so far, by key, and the recorder they belong to: a program
+/// that installs another recorder gets handles from that one.
+#[derive(Debug)]
+struct ByRecorder<K, V> {
     recorder: usize,
-    handles: HashMap<(Side, CallLabels), Arc<Handles>>,
+    values: HashMap<K, V>,
 }
 
-static HANDLES: LazyLock<RwLock<HandleCache>> = LazyLock::new(RwLock::default);
+impl<K, V> Default for ByRecorder<K, V> {
+    fn default() -> Self {
+        Self { recorder: 0, values: HashMap::new() }
+    }
+}
 
-impl Handles {
-    /// The handles of `side` and `labels` in the current recorder; a program that
-    /// installs another recorder gets handles from that one.
-    fn of(side: Side, labels: CallLabels) -> Arc<Self> {
+impl<K: Eq + std::hash::Hash, V: Clone> ByRecorder<K, V> {
+    /// The value of `key` in the current recorder, made by `look_up` the first time.
+    /// Past `bound` values, all are let go in one sweep.
+    fn get<Q>(cache: &RwLock<Self>, key: &Q, bound: usize, look_up: impl FnOnce() -> V) -> V
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ToOwned<Owned = K> + ?Sized,
+    {
         let recorder = recorder();
-        let key = (side, labels);
         {
-            let cache = crate::sync::read(&HANDLES);
-            if let Some(handles) = cache.handles.get(&key).filter(|_| cache.recorder == recorder) {
-                return Arc::clone(handles);
+            let cache = crate::sync::read(cache);
+            if let Some(value) = cache.values.get(key).filter(|_| cache.recorder == recorder) {
+                return value.clone();
             }
         }
-        let handles = Arc::new(Self::look_up(side, labels));
-        let mut cache = crate::sync::write(&HANDLES);
-        if cache.recorder != recorder {
-            *cache = HandleCache { recorder, handles: HashMap::new() };
+        let value = look_up();
+        let mut cache = crate::sync::write(cache);
+        if cache.recorder != recorder || cache.values.len() >= bound {
+            *cache = Self { recorder, values: HashMap::new() };
         }
-        cache.handles.insert(key, Arc::clone(&handles));
-        handles
+        cache.values.insert(key.to_owned(), value.clone());
+        value
+    }
+}
+
+/// The handles of every side and set of labels looked up so far.
+type HandleCache = RwLock<ByRecorder<(Side, CallLabels), Arc<Handles>>>;
+
+static HANDLES: LazyLock<HandleCache> = LazyLock::new(RwLock::default);
+
+impl Handles {
+    /// The handles of `side` and `labels` in the current recorder.
+    fn of(side: Side, labels: CallLabels) -> Arc<Self> {
+        // The labels are the methods' own names: as many as there are methods.
+        ByRecorder::get(&HANDLES, &(side, labels), usize::MAX, || Arc::new(Self::look_up(side, labels)))
     }
 
     fn look_up(side: Side, labels: CallLabels) -> Self {
@@ -291,8 +312,8 @@ fn record_parent(span: &Span, parent: Option<&TraceContext>) {
 pub struct Selections {
     component: String,
     channel: ChannelKind,
-    /// The recorder the handles belong to, and the handle of each instance so far.
-    counters: RwLock<(usize, HashMap<String, Counter>)>,
+    /// The handle of each instance so far.
+    counters: RwLock<ByRecorder<String, Counter>>,
 }
 
 impl Selections {
@@ -303,27 +324,16 @@ impl Selections {
 
     /// Counts a call sent to `instance`.
     pub fn count(&self, instance: &str) {
-        let recorder = recorder();
-        {
-            let counters = crate::sync::read(&self.counters);
-            if let Some(counter) = counters.1.get(instance).filter(|_| counters.0 == recorder) {
-                counter.increment(1);
-                return;
-            }
-        }
-        let counter = counter!(
-            CLIENT_SELECTIONS,
-            "component" => self.component.clone(),
-            "channel" => self.channel.name(),
-            "instance" => instance.to_owned(),
-        );
+        // Instances come and go: past the bound, the handles of those long gone go too.
+        let counter = ByRecorder::get(&self.counters, instance, MAX_SELECTION_HANDLES, || {
+            counter!(
+                CLIENT_SELECTIONS,
+                "component" => self.component.clone(),
+                "channel" => self.channel.name(),
+                "instance" => instance.to_owned(),
+            )
+        });
         counter.increment(1);
-        let mut counters = crate::sync::write(&self.counters);
-        // Instances come and go: the handles of those long gone are let go in one sweep.
-        if counters.0 != recorder || counters.1.len() >= MAX_SELECTION_HANDLES {
-            *counters = (recorder, HashMap::new());
-        }
-        counters.1.insert(instance.to_owned(), counter);
     }
 }
 
