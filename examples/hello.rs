@@ -4,7 +4,7 @@ use courier::prelude::*;
 use courier_examples::{Greeter, GreeterComponent};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     // Serves every #[implementation] linked in; registers with LocalRegistry::shared().
     let mut server = Server::builder().component(GreeterComponent).start().await?;
 

@@ -7,7 +7,7 @@ use courier_examples::{ReportSpec, Reports, ReportsComponent};
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     // The jobs wait in this server's memory, and its one worker runs them in turn.
     let mut server = Server::builder().component(ReportsComponent).start().await?;
     let reports = ServiceManager::default().get::<dyn Reports>()?;

@@ -38,7 +38,7 @@ async fn login() -> Result<Token, ServiceError> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     // Server: checks each call's bearer JWT, then the method's roles.
     let auth = JwtAuthenticator::hs256(KEY);
     let mut server = Server::builder().component(VaultComponent).authenticator(auth).start().await?;

@@ -31,7 +31,7 @@ impl Payroll for Clerk {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     let pki = Pki::new()?;
 
     // Server: its certificate, client certificates from the CA required, roles by name,
@@ -81,7 +81,7 @@ struct Pki {
 }
 
 impl Pki {
-    fn new() -> Result<Self, Box<dyn std::error::Error>> {
+    fn new() -> Result<Self, Report> {
         let mut params = CertificateParams::new(Vec::new())?;
         params.distinguished_name.push(DnType::CommonName, "example CA");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -94,7 +94,7 @@ impl Pki {
     }
 
     /// A certificate and key, PEM, for `name`.
-    fn issue(&self, name: &str) -> Result<(String, String), Box<dyn std::error::Error>> {
+    fn issue(&self, name: &str) -> Result<(String, String), Report> {
         let mut params = CertificateParams::new(vec![name.to_owned(), "127.0.0.1".to_owned()])?;
         params.distinguished_name.push(DnType::CommonName, name);
         let key = KeyPair::generate()?;
@@ -102,7 +102,7 @@ impl Pki {
     }
 
     /// Writes a new certificate for the server.
-    fn renew_server(&self) -> Result<(), Box<dyn std::error::Error>> {
+    fn renew_server(&self) -> Result<(), Report> {
         let (cert, key) = self.issue("localhost")?;
         std::fs::write(&self.server_cert, cert)?;
         std::fs::write(&self.server_key, key)?;

@@ -1,22 +1,23 @@
-//! Calls the greeter servers Consul knows (with `CONSUL_HTTP_ADDR` set), or those listed
-//! in `COURIER_PEERS`, for example `COURIER_PEERS=greeter-component=http://127.0.0.1:7001`,
-//! spreading calls round-robin.
+//! Greets once, then asks the greeter which instance answers each of N calls (default 4),
+//! one call per line: with several instances, consecutive lines name different ones, as
+//! calls spread round-robin.
 //!
-//! Arguments: the number of calls (default 4). Prints each reply and which instance
-//! answered.
+//! It finds servers where every courier program does, in the registry the environment
+//! names: the instances listed in `COURIER_PEERS` (for example
+//! `COURIER_PEERS=greeter-component=http://127.0.0.1:7001`), or else those the Consul
+//! agent at `CONSUL_HTTP_ADDR` knows.
 
 use courier::prelude::*;
 use courier_examples::Greeter;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let calls: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(4);
-    let greeter = ServiceManager::new(courier_examples::registry_from_env()?).get::<dyn Greeter>()?;
+    let greeter = ServiceManager::default().get::<dyn Greeter>()?;
+    println!("{}", greeter.hello("caller".into()).await?);
     for i in 0..calls {
-        let reply = greeter.hello(format!("caller {i}")).await?;
-        let instance = greeter.whoami().await?;
-        println!("{reply} (from {instance})");
+        println!("call {i}: answered by {}", greeter.whoami().await?);
     }
     Ok(())
 }

@@ -13,9 +13,9 @@ use courier_examples::{ReportSpec, Reports};
 const USAGE: &str = "usage: reports-client submit <title> <pages> <page_ms> | wait <token>";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let reports = ServiceManager::new(courier_examples::registry_from_env()?).get::<dyn Reports>()?;
+    let reports = ServiceManager::default().get::<dyn Reports>()?;
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["submit", title, pages, page_ms] => {
             let spec = ReportSpec { title: title.to_owned(), pages: pages.parse()?, page_ms: page_ms.parse()? };
@@ -28,7 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.title, report.pages, report.worker, report.attempt
             );
         }
-        _ => return Err(USAGE.into()),
+        _ => return Err(Report::msg(USAGE)),
     }
     Ok(())
 }

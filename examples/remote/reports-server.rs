@@ -13,7 +13,7 @@ use courier_examples::ReportsComponent;
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let bind = std::env::var("COURIER_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
     let mut queue = NatsQueueBuilder::from_env();
@@ -27,13 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(drain) = std::env::var("COURIER_DRAIN_MS").ok().and_then(|ms| ms.parse().ok()) {
         builder = builder.drain_timeout(Duration::from_millis(drain));
     }
-    let server = builder
-        .bind(bind)
-        .registry(courier_examples::registry_from_env()?)
-        .jobs(queue.connect().await?)
-        .component(ReportsComponent)
-        .start()
-        .await?;
+    let server = builder.bind(bind).jobs(queue.connect().await?).component(ReportsComponent).start().await?;
     println!("listening on {}", server.url());
     server.run_until_stopped().await?;
     Ok(())

@@ -1,9 +1,10 @@
 //! Serves the greeter component until Ctrl-C or SIGTERM.
 //!
 //! `COURIER_BIND` sets the address (default `127.0.0.1:0`); the URL it serves on is
-//! printed as `listening on <url>` once it takes calls. With `CONSUL_HTTP_ADDR` set it
-//! registers with Consul; otherwise with the in-process registry, where only clients that
-//! are told its URL find it. With `COURIER_JWT_SECRET` set it also runs the ledger
+//! printed as `listening on <url>` once it takes calls. It registers where every courier
+//! program does, in the registry the environment names: with Consul when
+//! `CONSUL_HTTP_ADDR` is set; otherwise in-process, where only clients told its URL (in
+//! their `COURIER_PEERS`) find it. With `COURIER_JWT_SECRET` set it also runs the ledger
 //! component, for callers with an HS256 token signed with that secret. With
 //! `COURIER_TLS_CERT` and `COURIER_TLS_KEY` set (PEM files) it serves over TLS, and
 //! picks up renewed files within 30 s.
@@ -13,10 +14,10 @@ use courier_examples::{Auditor, Ledger, LedgerComponent};
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Report> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let bind = std::env::var("COURIER_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
-    let mut builder = Server::builder().bind(bind).registry(courier_examples::registry_from_env()?).discover();
+    let mut builder = Server::builder().bind(bind).discover();
     if let Ok(secret) = std::env::var("COURIER_JWT_SECRET") {
         builder = builder
             .authenticator(JwtAuthenticator::hs256(secret.as_bytes()))

@@ -15,15 +15,6 @@ pub fn protobuf_services() -> [&'static courier::ServiceDescriptor; 3] {
     [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR, <dyn Ledger as Service>::DESCRIPTOR]
 }
 
-/// The registry the example programs use: Consul when `CONSUL_HTTP_ADDR` is set,
-/// otherwise the in-process registry, seeded with the peers listed in `COURIER_PEERS`.
-pub fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
-    if std::env::var_os("CONSUL_HTTP_ADDR").is_some() {
-        return Ok(Arc::new(courier::ConsulRegistry::from_env()?));
-    }
-    Ok(Arc::new(LocalRegistry::from_env()?))
-}
-
 /// A tree of named values: the payload the channels are tested and measured with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ProtoMessage)]
 pub struct Node {

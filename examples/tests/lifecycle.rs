@@ -1,6 +1,7 @@
 //! A component's life: startup hooks run in order before anything is registered, a
 //! failing one fails `start()` and leaves nothing behind, and shutdown deregisters,
 //! drains in-flight calls up to a deadline, then runs the shutdown hooks in reverse.
+//! Each component's status follows, on `Server::status` and `/health`.
 
 use courier::{prelude::*, ComponentStatus, ErrorCode, Instances, Registration, ServerError};
 use courier_test_support::wait_until;
@@ -120,6 +121,21 @@ impl Third {
     }
 }
 
+#[component(name = "lifecycle-brittle", services = [Gate], shutdown = Self::stop)]
+struct Brittle;
+
+impl Brittle {
+    async fn stop(&self) -> Result<(), ServiceError> {
+        Err(ServiceError::internal("the journal cannot be flushed"))
+    }
+}
+
+/// `GET <url>/health`: the HTTP status and the report.
+async fn health(url: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::get(format!("{url}/health")).await.expect("the server answers /health");
+    (response.status().as_u16(), response.json().await.expect("a JSON report"))
+}
+
 /// A [`LocalRegistry`] that records what the server asks of it.
 #[derive(Debug, Clone)]
 struct Recording {
@@ -193,6 +209,10 @@ async fn shutdown_deregisters_then_drains_in_flight_calls_then_runs_the_hooks_in
     assert_eq!(server.status("lifecycle-first"), Some(ComponentStatus::Running));
     assert_eq!(server.status("lifecycle-second"), Some(ComponentStatus::Running));
     assert!(registered(&registry, "lifecycle-first") && registered(&registry, "lifecycle-second"));
+    let url = server.url().to_owned();
+    let (status, report) = health(&url).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["components"][0], serde_json::json!({"name": "lifecycle-first", "status": "running"}));
 
     let gate = ServiceManager::new(registry.clone()).proxy::<dyn Gate>().component("lifecycle-first").build();
     let gate = gate.expect("proxy");
@@ -209,6 +229,11 @@ async fn shutdown_deregisters_then_drains_in_flight_calls_then_runs_the_hooks_in
     .await;
     assert!(!registered(&registry, "lifecycle-first") && !registered(&registry, "lifecycle-second"));
     assert!(!events.contains("stop lifecycle-second"), "the hooks wait for the in-flight call: {:?}", events.all());
+    // Draining, the server says so to whatever checks its health: 503, each component stopping.
+    let (status, report) = health(&url).await;
+    assert_eq!(status, 503, "{report}");
+    assert_eq!(report["status"], "ERROR", "{report}");
+    assert_eq!(report["components"][1], serde_json::json!({"name": "lifecycle-second", "status": "stopping"}));
 
     door.open.add_permits(1);
     call.await.expect("call task").expect("the in-flight call completes");
@@ -260,4 +285,33 @@ async fn a_call_that_outlasts_the_drain_deadline_is_cut_off_before_the_hooks_run
     );
     let error = call.await.expect("call task").expect_err("the caller learns its call was cut off");
     assert_eq!(error.code, ErrorCode::MaybeExecuted, "cut off mid-call, it may have run: {error}");
+}
+
+#[tokio::test]
+async fn a_failing_shutdown_hook_leaves_its_component_failed_with_the_cause() {
+    let events = Events::default();
+    let mut server = Server::builder()
+        .registry(LocalRegistry::new())
+        .component(First { events: events.clone() })
+        .component(Brittle)
+        .service::<dyn Gate>(Door::new(&events))
+        .start()
+        .await
+        .expect("server starts");
+    assert_eq!(server.status("lifecycle-brittle"), Some(ComponentStatus::Running));
+    assert_eq!(server.status("lifecycle-unknown"), None);
+
+    let error = server.shutdown().await.expect_err("the shutdown hook fails");
+    assert!(matches!(error, ServerError::Hook { component: "lifecycle-brittle", stage: "stop", .. }), "{error}");
+    let failed = ComponentStatus::Failed { cause: "shutdown: internal: the journal cannot be flushed".into() };
+    assert_eq!(server.status("lifecycle-brittle"), Some(failed.clone()));
+    assert_eq!(server.status("lifecycle-first"), Some(ComponentStatus::Stopped), "the other one still stops");
+    let report = server.health().await;
+    assert_eq!(report.component("lifecycle-brittle"), Some(&failed));
+    assert_eq!(report.status, HealthStatus::Error);
+    assert_eq!(
+        serde_json::to_value(&report.components[1]).expect("JSON"),
+        serde_json::json!({"name": "lifecycle-brittle", "status": "failed",
+            "cause": "shutdown: internal: the journal cannot be flushed"})
+    );
 }

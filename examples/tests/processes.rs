@@ -22,7 +22,56 @@ fn a_client_process_calls_a_server_process() {
         .expect("run greeter-client");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "client failed: {}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["Hello, caller 0! (from solo)", "Hello, caller 1! (from solo)"]);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["Hello, caller!", "call 0: answered by solo", "call 1: answered by solo"]
+    );
+}
+
+/// `greeter-client`, with no registry named in its environment but `env`.
+fn client_with(env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_greeter-client"))
+        .arg("1")
+        .env_remove("COURIER_PEERS")
+        .env_remove("CONSUL_HTTP_ADDR")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run greeter-client")
+}
+
+#[test]
+fn a_client_that_finds_no_instance_says_where_it_looked_and_what_to_set() {
+    let output = client_with(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the client succeeded without a server");
+    assert!(
+        stderr.starts_with(
+            "Error: unavailable: no live instance of component `greeter-component` on the dispatch-msgpack channel in the \
+             in-process registry, which knows this process's servers only (COURIER_PEERS is not set"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_malformed_peer_list_fails_the_client_with_an_error_that_names_it() {
+    let output = client_with(&[("COURIER_PEERS", "greeter-component")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the client took a malformed COURIER_PEERS");
+    assert!(stderr.starts_with("Error: bad_request: COURIER_PEERS: "), "{stderr}");
+    assert!(stderr.contains("`greeter-component`"), "{stderr}");
+}
+
+#[test]
+fn a_server_that_cannot_start_prints_the_reason_as_people_read_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_greeter-server"))
+        .env("COURIER_BIND", "not an address")
+        .output()
+        .expect("run greeter-server");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the server started on a nonsense address");
+    assert!(stderr.starts_with("Error: cannot listen on not an address: "), "{stderr}");
+    assert!(!stderr.contains("Bind {"), "{stderr}");
 }
 
 #[tokio::test]

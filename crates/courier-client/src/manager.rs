@@ -6,8 +6,8 @@ use crate::{
     CallService, HttpChannel, HttpClient,
 };
 use courier_core::{
-    local_service, ChannelKind, ComponentDescriptor, ComponentEntry, ComponentRegistry, ErrorCode, LocalRegistry,
-    Reply, Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
+    local_service, ChannelKind, ComponentDescriptor, ComponentEntry, ComponentRegistry, ErrorCode, Reply, Selection,
+    Service, ServiceDescriptor, ServiceError, UrlSelector,
 };
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 use tower::ServiceExt;
@@ -66,7 +66,9 @@ fn service_error(error: impl Into<tower::BoxError>) -> ServiceError {
 /// ```
 #[derive(Clone)]
 pub struct ServiceManager {
-    registry: Arc<dyn ComponentRegistry>,
+    /// Where instances are found; the environment's error, when it names a registry
+    /// that cannot be made (proxies fail with it).
+    registry: Result<Arc<dyn ComponentRegistry>, ServiceError>,
     client: HttpClient,
     /// The channel proxies use; `None`: the best one the component is served on.
     channel: Option<ChannelKind>,
@@ -89,7 +91,8 @@ impl fmt::Debug for ServiceManager {
 }
 
 impl Default for ServiceManager {
-    /// A manager on [`LocalRegistry::shared`].
+    /// A manager on the registry the environment names (see
+    /// [`ServiceManagerBuilder::registry`]).
     fn default() -> Self {
         Self::builder().build()
     }
@@ -152,7 +155,12 @@ impl fmt::Debug for ServiceManagerBuilder {
 }
 
 impl ServiceManagerBuilder {
-    /// Where instances are found. Default: [`LocalRegistry::shared`].
+    /// Where instances are found. Default: the registry the environment names — the
+    /// in-process registry holding the instances `COURIER_PEERS` lists, when it is set;
+    /// otherwise, with the `consul` feature, Consul when `CONSUL_HTTP_ADDR` is set;
+    /// otherwise the in-process registry, [`LocalRegistry::shared`](courier_core::LocalRegistry::shared), which servers of
+    /// this process register with by default. A malformed variable fails every proxy
+    /// with an error that names it.
     pub fn registry(mut self, registry: impl ComponentRegistry) -> Self {
         self.registry = Some(Arc::new(registry));
         self
@@ -216,7 +224,7 @@ impl ServiceManagerBuilder {
     /// The manager.
     pub fn build(self) -> ServiceManager {
         ServiceManager {
-            registry: self.registry.unwrap_or_else(|| Arc::new(LocalRegistry::shared())),
+            registry: self.registry.map_or_else(registry_from_env, Ok),
             client: self.client.unwrap_or_default(),
             channel: self.channel,
             selection: self.selection,
@@ -325,15 +333,24 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
             }
         };
         let manager = self.manager;
-        let instances = manager.registry.watch(&component, channel);
+        let registry = manager.registry.as_ref().map_err(Clone::clone)?;
+        let instances = registry.watch(&component, channel);
         let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
-        let targets = Targets::new(&component, channel, instances, selector);
+        let targets = Targets::new(&component, channel, instances, selector, registry.describe());
         let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service, channel);
         // The first interceptor added is the outermost, so wrap from the last.
         let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
         let http = HttpChannel::new(channel, stack, self.timeout);
         Ok(S::proxy(Arc::new(Observed::new(http, channel))))
     }
+}
+
+/// The registry the environment names: see [`ServiceManagerBuilder::registry`].
+fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
+    #[cfg(feature = "consul")]
+    return courier_consul::registry_from_env();
+    #[cfg(not(feature = "consul"))]
+    Ok(Arc::new(courier_core::local_from_env()?))
 }
 
 /// The remote channel a proxy uses when not told: the fastest the service supports and

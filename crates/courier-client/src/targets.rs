@@ -12,6 +12,8 @@ pub(crate) struct Targets {
     instances: watch::Receiver<Instances>,
     selector: Arc<dyn UrlSelector>,
     selections: Selections,
+    /// Where the registry looks, for the error when it knows no instance.
+    looked: String,
 }
 
 impl fmt::Debug for Targets {
@@ -30,6 +32,7 @@ impl Targets {
         channel: ChannelKind,
         instances: watch::Receiver<Instances>,
         selector: Arc<dyn UrlSelector>,
+        looked: String,
     ) -> Self {
         Self {
             component: component.to_owned(),
@@ -37,6 +40,7 @@ impl Targets {
             instances,
             selector,
             selections: Selections::new(component, channel),
+            looked,
         }
     }
 
@@ -76,13 +80,15 @@ impl Targets {
                 false => self.selector.select(&candidates).cloned(),
             }
         };
-        let instance = picked.ok_or_else(|| {
-            ServiceError::unavailable(format!(
-                "no {}instance of component `{}` on the {} channel",
-                if tried.is_empty() { "live " } else { "other live " },
-                self.component,
-                self.channel
-            ))
+        let instance = picked.ok_or_else(|| match tried.is_empty() {
+            true => ServiceError::unavailable(format!(
+                "no live instance of component `{}` on the {} channel in {}",
+                self.component, self.channel, self.looked
+            )),
+            false => ServiceError::unavailable(format!(
+                "no other live instance of component `{}` on the {} channel",
+                self.component, self.channel
+            )),
         })?;
         tracing::Span::current().record("instance", instance.id.as_str());
         self.selections.count(&instance.id);

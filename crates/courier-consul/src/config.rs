@@ -58,7 +58,7 @@ impl ConsulRegistryBuilder {
     /// https for a bare `host:port`) and `CONSUL_HTTP_TOKEN`, as Consul's own tools do.
     pub fn from_env() -> Self {
         let mut builder = Self::default();
-        if let Some(address) = env("CONSUL_HTTP_ADDR") {
+        if let Some(address) = env(crate::ADDRESS_VARIABLE) {
             let https = env("CONSUL_HTTP_SSL").is_some_and(|ssl| ssl == "true" || ssl == "1");
             builder.address = with_scheme(&address, https);
         }

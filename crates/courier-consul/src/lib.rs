@@ -12,8 +12,10 @@
 
 mod api;
 mod config;
+mod environment;
 mod registry;
 mod watch;
 
 pub use config::ConsulRegistryBuilder;
+pub use environment::{registry_from_env, ADDRESS_VARIABLE};
 pub use registry::ConsulRegistry;

@@ -128,6 +128,10 @@ impl ComponentRegistry for ConsulRegistry {
         }
         receiver
     }
+
+    fn describe(&self) -> String {
+        format!("Consul at {}", self.inner.api.address())
+    }
 }
 
 /// Registers the instance again whenever the agent has forgotten it.

@@ -26,27 +26,6 @@ pub trait Component: Send + Sync + 'static {
     }
 }
 
-/// Where a component is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ComponentStatus {
-    /// Its server has not started it yet, or its startup failed.
-    NotStarted,
-    /// Started, registered and taking calls.
-    Running,
-    /// Deregistered, drained and shut down.
-    Stopped,
-}
-
-impl fmt::Display for ComponentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NotStarted => "not started",
-            Self::Running => "running",
-            Self::Stopped => "stopped",
-        })
-    }
-}
-
 /// A component registered by `#[component]`, found at link time.
 pub struct ComponentEntry {
     /// The component's descriptor.

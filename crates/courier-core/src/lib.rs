@@ -17,11 +17,13 @@ pub mod grpc;
 mod health;
 mod instance;
 pub mod jobs;
+mod lifecycle;
 mod local;
 #[doc(hidden)]
 pub mod mux;
 pub mod protobuf;
 mod registry;
+mod report;
 pub mod rest;
 mod selector;
 mod service;
@@ -32,7 +34,7 @@ mod trace;
 
 pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};
-pub use component::{Component, ComponentEntry, ComponentStatus};
+pub use component::{Component, ComponentEntry};
 pub use context::CallContext;
 pub use descriptor::{ComponentDescriptor, MethodDescriptor, ServiceDescriptor};
 pub use error::{ErrorCode, ServiceError};
@@ -41,8 +43,10 @@ pub use health::{
     HealthStatus,
 };
 pub use instance::{CallGuard, Instance};
+pub use lifecycle::{ComponentReport, ComponentStatus};
 pub use local::{local_jobs, local_service, publish_local, publish_local_jobs, withdraw_local};
-pub use registry::{ComponentRegistry, Instances, LocalRegistry, Registration};
+pub use registry::{local_from_env, ComponentRegistry, Instances, LocalRegistry, Registration, PEERS_VARIABLE};
+pub use report::Report;
 pub use selector::{First, LeastLoaded, RoundRobin, Selection, UrlSelector};
 pub use service::{BoundService, Dispatch, Dispatched, Implementation, Service};
 pub use trace::TraceContext;

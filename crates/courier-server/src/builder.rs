@@ -2,10 +2,12 @@ use crate::{
     admission::{Gate, Limit},
     docs,
     fast_path::{Dispatcher, Host},
-    grpc, health,
+    grpc,
+    health::{self, Health},
     invoke::{self, DispatchTable, PREFIX},
     jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
+    lifecycle::Lifecycle,
     metrics,
     observe::{Endpoints, ObserveLayer},
     openapi::{self, OPENAPI_PATH},
@@ -24,7 +26,7 @@ use courier_core::{
     auth::Authenticator,
     jobs::{InProcessQueue, JobQueue},
     publish_local, publish_local_jobs, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry,
-    ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, LocalRegistry, Registration, Service,
+    ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -36,7 +38,8 @@ type RouterChange = Box<dyn FnOnce(Router) -> Router + Send>;
 pub struct ServerBuilder {
     bind: String,
     advertise: Option<String>,
-    registry: Arc<dyn ComponentRegistry>,
+    /// `None`: the registry the environment names, resolved at start.
+    registry: Option<Arc<dyn ComponentRegistry>>,
     components: Vec<Box<dyn Component>>,
     services: Vec<BoundService>,
     discover: bool,
@@ -74,7 +77,7 @@ impl Default for ServerBuilder {
         Self {
             bind: "127.0.0.1:0".into(),
             advertise: None,
-            registry: Arc::new(LocalRegistry::shared()),
+            registry: None,
             components: Vec::new(),
             services: Vec::new(),
             discover: false,
@@ -110,9 +113,14 @@ impl ServerBuilder {
         self
     }
 
-    /// Where components are registered. Default: [`LocalRegistry::shared`].
+    /// Where components are registered. Default: the registry the environment names —
+    /// the in-process registry, also holding the instances `COURIER_PEERS` lists, when
+    /// that is set; otherwise, with the `consul` feature, Consul when `CONSUL_HTTP_ADDR`
+    /// is set; otherwise the in-process registry alone, [`LocalRegistry::shared`](courier_core::LocalRegistry::shared), which
+    /// proxies of this process look in by default. A malformed variable fails
+    /// [`start`](Self::start) with an error that names it.
     pub fn registry(mut self, registry: impl ComponentRegistry) -> Self {
-        self.registry = Arc::new(registry);
+        self.registry = Some(Arc::new(registry));
         self
     }
 
@@ -293,6 +301,10 @@ impl ServerBuilder {
         if self.discover {
             self.add_discovered();
         }
+        let registry = match self.registry.take() {
+            Some(registry) => registry,
+            None => registry_from_env().map_err(ServerError::Environment)?,
+        };
         let bound = self.bind_services()?;
         let tls = match &self.tls {
             Some(config) => {
@@ -381,6 +393,7 @@ impl ServerBuilder {
             });
         }
         let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
+        let health = Health::new(health, Lifecycle::new(descriptors.iter().map(|component| component.name)));
         let health_routes = health::routes(&health, &descriptors);
         let observe = ObserveLayer::new(endpoints);
         let router_changes = self.router_changes;
@@ -462,15 +475,8 @@ impl ServerBuilder {
             .zip(registrations)
             .map(|(component, registration)| Running::new(component, registration))
             .collect();
-        let mut server = Server::new(
-            local_addr,
-            url,
-            self.registry,
-            running,
-            bound.into_values().collect(),
-            self.drain_timeout,
-            health,
-        );
+        let mut server =
+            Server::new(local_addr, url, registry, running, bound.into_values().collect(), self.drain_timeout, health);
         server.gate = gate;
         server.start_components().await?;
         let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
@@ -545,4 +551,12 @@ fn advertised(local: SocketAddr, advertise: Option<&str>) -> String {
         None if local.ip().is_unspecified() => format!("127.0.0.1:{}", local.port()),
         None => local.to_string(),
     }
+}
+
+/// The registry the environment names: see [`ServerBuilder::registry`].
+fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, courier_core::ServiceError> {
+    #[cfg(feature = "consul")]
+    return courier_consul::registry_from_env();
+    #[cfg(not(feature = "consul"))]
+    Ok(Arc::new(courier_core::local_from_env()?))
 }

@@ -39,6 +39,9 @@ pub enum ServerError {
         /// The hook's error.
         source: ServiceError,
     },
+    /// The registry the environment names cannot be used: a variable is malformed.
+    #[error("{0}")]
+    Environment(ServiceError),
     /// The registry refused a registration or deregistration.
     #[error("registry refused component `{component}`: {source}")]
     Registry {

@@ -15,6 +15,7 @@ mod health;
 mod invoke;
 mod jobs;
 mod layer;
+mod lifecycle;
 mod metrics;
 mod mux;
 mod observe;

@@ -1,13 +1,15 @@
 use crate::{
     admission::Gate,
+    health::Health,
+    lifecycle::Lifecycle,
     serve::Serving,
     tls::{Acceptor, TlsConfig},
     workers::Workers,
     ServerBuilder, ServerError,
 };
 use courier_core::{
-    tls::TlsError, withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthManager,
-    HealthReport, Registration,
+    tls::TlsError, withdraw_local, BoundService, Component, ComponentRegistry, ComponentStatus, HealthReport,
+    Registration, ServiceError,
 };
 use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -34,7 +36,8 @@ pub struct Server {
     /// The workers of the components' queued methods.
     pub(crate) workers: Option<Workers>,
     drain_timeout: Duration,
-    health: HealthManager,
+    /// The checks, and where each component is in its life.
+    health: Health,
     /// What new TLS connections are served with, when the server speaks TLS.
     pub(crate) tls: Option<Arc<Acceptor>>,
     /// Re-reads renewed certificate files, while the server runs.
@@ -51,17 +54,20 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// A component with its registration and where it is in its life.
+/// A component with its registration.
 pub(crate) struct Running {
     component: Arc<dyn Component>,
     registration: Registration,
-    status: ComponentStatus,
     registered: bool,
 }
 
 impl Running {
     pub(crate) fn new(component: Arc<dyn Component>, registration: Registration) -> Self {
-        Self { component, registration, status: ComponentStatus::NotStarted, registered: false }
+        Self { component, registration, registered: false }
+    }
+
+    fn name(&self) -> &'static str {
+        self.component.descriptor().name
     }
 }
 
@@ -87,7 +93,7 @@ impl Server {
         components: Vec<Running>,
         bound: Vec<BoundService>,
         drain_timeout: Duration,
-        health: HealthManager,
+        health: Health,
     ) -> Self {
         Self {
             local_addr,
@@ -128,13 +134,14 @@ impl Server {
         &self.url
     }
 
-    /// The status of the component with this name, if the server runs it.
+    /// Where the component with this name is in its life, if the server runs it: the
+    /// status `GET /health` shows for it.
     pub fn status(&self, component: &str) -> Option<ComponentStatus> {
-        self.components.iter().find(|running| running.registration.component == component).map(|running| running.status)
+        self.health.lifecycle().get(component)
     }
 
     /// Runs the server's health checks (those whose cached result has expired) and
-    /// reports, as `GET /health` does.
+    /// reports, with the status of every component, as `GET /health` does.
     pub async fn health(&self) -> HealthReport {
         self.health.report().await
     }
@@ -145,19 +152,19 @@ impl Server {
 
     /// Runs startup hooks in order; on a failure, shuts down those already started.
     pub(crate) async fn start_components(&mut self) -> Result<(), ServerError> {
-        for index in 0..self.components.len() {
-            let running = &mut self.components[index];
+        let lifecycle = self.health.lifecycle();
+        for (index, running) in self.components.iter().enumerate() {
+            let component = running.name();
+            lifecycle.set(component, ComponentStatus::Starting);
             if let Err(source) = running.component.startup().await {
-                let component = running.component.descriptor().name;
-                for started in self.components[..index].iter_mut().rev() {
-                    if let Err(error) = started.component.shutdown().await {
-                        tracing::warn!(component = started.component.descriptor().name, %error, "shutdown hook failed");
-                    }
-                    started.status = ComponentStatus::Stopped;
+                lifecycle.set(component, ComponentStatus::Failed { cause: format!("startup: {source}") });
+                for started in self.components[..index].iter().rev() {
+                    lifecycle.set(started.name(), ComponentStatus::Stopping);
+                    let _ = stop(started, lifecycle).await;
                 }
                 return Err(ServerError::Hook { component, stage: "start", source });
             }
-            running.status = ComponentStatus::Running;
+            lifecycle.set(component, ComponentStatus::Running);
         }
         Ok(())
     }
@@ -186,6 +193,11 @@ impl Server {
     /// reverse order. Calling it again does nothing.
     pub async fn shutdown(&mut self) -> Result<(), ServerError> {
         let mut first_error = None;
+        let lifecycle = self.health.lifecycle().clone();
+        let running = |name| lifecycle.get(name).is_some_and(|status| status.is_running());
+        let stopping: Vec<&'static str> =
+            self.components.iter().map(Running::name).filter(|name| running(name)).collect();
+        stopping.iter().for_each(|name| lifecycle.set(name, ComponentStatus::Stopping));
         for running in self.components.iter_mut().filter(|running| running.registered) {
             running.registered = false;
             if let Err(source) = self.registry.deregister(&running.registration).await {
@@ -211,11 +223,9 @@ impl Server {
             }
         }
         self.bound.iter().for_each(withdraw_local);
-        for running in self.components.iter_mut().rev().filter(|running| running.status == ComponentStatus::Running) {
-            running.status = ComponentStatus::Stopped;
-            if let Err(source) = running.component.shutdown().await {
-                let component = running.component.descriptor().name;
-                first_error.get_or_insert(ServerError::Hook { component, stage: "stop", source });
+        for running in self.components.iter().rev().filter(|running| stopping.contains(&running.name())) {
+            if let Err(source) = stop(running, &lifecycle).await {
+                first_error.get_or_insert(ServerError::Hook { component: running.name(), stage: "stop", source });
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -227,6 +237,23 @@ impl Server {
         tracing::info!("stop signal received, shutting down");
         self.shutdown().await
     }
+}
+
+/// Runs a component's shutdown hook, and moves it to `Stopped`, or to `Failed` when
+/// the hook fails.
+async fn stop(running: &Running, lifecycle: &Lifecycle) -> Result<(), ServiceError> {
+    let stopped = running.component.shutdown().await;
+    lifecycle.set(
+        running.name(),
+        match &stopped {
+            Ok(()) => ComponentStatus::Stopped,
+            Err(error) => {
+                tracing::warn!(component = running.name(), %error, "shutdown hook failed");
+                ComponentStatus::Failed { cause: format!("shutdown: {error}") }
+            }
+        },
+    );
+    stopped
 }
 
 async fn stop_signal() {

@@ -47,8 +47,8 @@ pub use courier_core::{
     BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
     ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
     HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry, MethodDescriptor,
-    MsgPackCodec, Outcome, Registration, Reply, RoundRobin, Selection, Service, ServiceDescriptor, ServiceError,
-    TraceContext, UrlSelector,
+    MsgPackCodec, Outcome, Registration, Reply, Report, RoundRobin, Selection, Service, ServiceDescriptor,
+    ServiceError, TraceContext, UrlSelector,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
 
@@ -303,7 +303,8 @@ pub mod jobs {
 pub mod prelude {
     pub use crate::{
         component, health_check, health_checks, implementation, service, CallContext, ChannelKind, CheckResult,
-        ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Selection, Server, ServiceError, ServiceManager,
+        ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Report, Selection, Server, ServiceError,
+        ServiceManager,
     };
     pub use schemars::{self, JsonSchema};
     pub use serde::{Deserialize, Serialize};

@@ -1,12 +1,14 @@
 use super::HealthStatus;
+use crate::{ComponentReport, ComponentStatus};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The health of a server, or of one component: the worst status of its checks, and
-/// each check's own. A health endpoint answers with it as JSON:
+/// The health of a server, or of one component: the worst status of its checks (ERROR
+/// too when a component it covers is not running), each check's own, and where each
+/// component is in its life. A health endpoint answers with it as JSON:
 ///
 /// ```json
-/// {"status":"ERROR","checks":[
+/// {"status":"ERROR","components":[{"name":"orders","status":"running"}],"checks":[
 ///   {"name":"database","status":"ERROR","details":"slower than 1s: cut off after 1.001s","duration_ms":1001.2,"cached":false},
 ///   {"name":"disk","status":"OK","details":"","duration_ms":0.1,"cached":true}]}
 /// ```
@@ -14,6 +16,9 @@ use std::time::Duration;
 pub struct HealthReport {
     /// The worst status among the checks; OK when there are none.
     pub status: HealthStatus,
+    /// The components the report covers, when a server made it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentReport>,
     /// Every check, in the order they were added.
     pub checks: Vec<CheckReport>,
 }
@@ -22,7 +27,22 @@ impl HealthReport {
     /// A report on these checks, with their worst status.
     pub fn new(checks: Vec<CheckReport>) -> Self {
         let status = checks.iter().map(|check| check.status).max().unwrap_or_default();
-        Self { status, checks }
+        Self { status, components: Vec::new(), checks }
+    }
+
+    /// The report with the statuses of the components it covers: ERROR when one of
+    /// them is not running.
+    pub fn with_components(mut self, components: Vec<ComponentReport>) -> Self {
+        if components.iter().any(|component| !component.status.is_running()) {
+            self.status = HealthStatus::Error;
+        }
+        self.components = components;
+        self
+    }
+
+    /// The status of the component with this name, if the report covers it.
+    pub fn component(&self, name: &str) -> Option<&ComponentStatus> {
+        self.components.iter().find(|component| component.name == name).map(|component| &component.status)
     }
 
     /// The report of the check with this name.

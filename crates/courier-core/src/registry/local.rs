@@ -6,8 +6,7 @@ use std::{
 };
 use tokio::sync::watch;
 
-/// The environment variable [`LocalRegistry::from_env`] reads peers from.
-const PEERS_VARIABLE: &str = "COURIER_PEERS";
+use super::environment::{self, PEERS_VARIABLE};
 
 /// The in-process registry: servers and clients of one process share it, and other
 /// processes' instances can be added by hand.
@@ -25,12 +24,26 @@ const PEERS_VARIABLE: &str = "COURIER_PEERS";
 #[derive(Debug, Clone, Default)]
 pub struct LocalRegistry {
     watches: Arc<Mutex<Watches>>,
+    origin: Origin,
+}
+
+/// How a registry came to be, for saying where it looked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Origin {
+    /// Made by the program with [`LocalRegistry::new`].
+    #[default]
+    Own,
+    /// The process's: [`LocalRegistry::shared`].
+    Shared,
+    /// Made by [`LocalRegistry::from_env`].
+    Environment,
 }
 
 /// The instances of each component on each channel.
 type Watches = HashMap<(String, ChannelKind), watch::Sender<Instances>>;
 
-static SHARED: LazyLock<LocalRegistry> = LazyLock::new(LocalRegistry::new);
+static SHARED: LazyLock<LocalRegistry> =
+    LazyLock::new(|| LocalRegistry { origin: Origin::Shared, ..LocalRegistry::default() });
 
 impl LocalRegistry {
     /// An empty registry of its own.
@@ -38,7 +51,8 @@ impl LocalRegistry {
         Self::default()
     }
 
-    /// The registry every server and client of this process uses unless told otherwise.
+    /// The registry of this process: the one its servers and clients use when neither
+    /// the program nor the environment names another (see [`local_from_env`](super::local_from_env)).
     pub fn shared() -> Self {
         SHARED.clone()
     }
@@ -46,7 +60,7 @@ impl LocalRegistry {
     /// A new registry holding the peers listed in `COURIER_PEERS` (see
     /// [`add_peers`](Self::add_peers)); empty when the variable is not set.
     pub fn from_env() -> Result<Self, ServiceError> {
-        let registry = Self::new();
+        let registry = Self { origin: Origin::Environment, ..Self::default() };
         if let Ok(peers) = std::env::var(PEERS_VARIABLE) {
             registry.add_peers(&peers)?;
         }
@@ -138,6 +152,25 @@ impl ComponentRegistry for LocalRegistry {
         // What this registry holds is already the answer.
         receiver.mark_changed();
         receiver
+    }
+
+    fn describe(&self) -> String {
+        match (self.origin, environment::shared_peers()) {
+            (Origin::Own, _) => "an in-process registry of the program's own (`LocalRegistry::new`)".into(),
+            (Origin::Shared, Some(peers)) => format!("the in-process registry, with {PEERS_VARIABLE}=`{peers}`"),
+            (Origin::Shared, None) if std::env::var_os(PEERS_VARIABLE).is_some() => format!(
+                "the in-process registry (`LocalRegistry::shared`), which knows this process's servers only: \
+                 {PEERS_VARIABLE} is read by the default registry, not by one the program names"
+            ),
+            (Origin::Shared, None) => format!(
+                "the in-process registry, which knows this process's servers only \
+                 ({PEERS_VARIABLE} is not set: list other processes' instances in it, as `component=http://host:port`)"
+            ),
+            (Origin::Environment, _) => format!(
+                "an in-process registry with {PEERS_VARIABLE}=`{}`",
+                std::env::var(PEERS_VARIABLE).unwrap_or_default()
+            ),
+        }
     }
 }
 

@@ -1,5 +1,7 @@
+mod environment;
 mod local;
 
+pub use environment::{local_from_env, PEERS_VARIABLE};
 pub use local::LocalRegistry;
 
 use crate::{ChannelKind, Instance, ServiceError};
@@ -50,6 +52,12 @@ pub trait ComponentRegistry: Send + Sync + fmt::Debug + 'static {
     /// must ask first sends its first answer even when it is empty, so callers can tell
     /// "none yet" from "none".
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances>;
+
+    /// Where this registry looks for instances, in words for an error message: "Consul at
+    /// http://127.0.0.1:8500". Default: the registry's type.
+    fn describe(&self) -> String {
+        std::any::type_name::<Self>().to_owned()
+    }
 }
 
 #[async_trait::async_trait]
@@ -64,5 +72,9 @@ impl<R: ComponentRegistry + ?Sized> ComponentRegistry for Arc<R> {
 
     fn watch(&self, component: &str, channel: ChannelKind) -> watch::Receiver<Instances> {
         (**self).watch(component, channel)
+    }
+
+    fn describe(&self) -> String {
+        (**self).describe()
     }
 }
