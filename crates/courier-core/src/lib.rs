@@ -78,7 +78,7 @@ pub mod __private {
     pub use crate::service::{
         assert_argument, assert_discoverable, assert_error, assert_result, authorize, bind, proto_method_error,
         proto_outcome, serde_outcome, unknown_method, ChecksOf, DeclaresChecks, DeclaresNoChecks, Dispatch, Dispatched,
-        Implementation, Service,
+        Implementation, Implemented, Service,
     };
     pub use crate::{auth::Access, BoxFuture, ChannelKind, ServiceError};
     pub use schemars;

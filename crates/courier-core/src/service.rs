@@ -18,6 +18,10 @@ pub trait Service: Send + Sync + 'static {
     /// The service's descriptor.
     const DESCRIPTOR: &'static ServiceDescriptor;
 
+    /// What types implementing the service are marked with (see [`Implemented`]).
+    #[doc(hidden)]
+    type Marker;
+
     /// A proxy that sends every call through `channel`.
     fn proxy(channel: Arc<dyn Channel>) -> Arc<Self>;
 
@@ -36,6 +40,18 @@ pub trait Service: Send + Sync + 'static {
         Vec::new()
     }
 }
+
+/// Every `#[service]` trait demands it of its implementations, and `#[implementation]`
+/// provides it: an `impl` block without the attribute then fails with this one error
+/// that says what to do, beside the signature mismatch of each `async fn`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` implements a courier service without `#[implementation]`",
+    label = "put `#[implementation]` on this `impl` block",
+    note = "`#[implementation]` turns the block's `async fn`s into the boxed futures a `#[service]` trait \
+            declares, and lets servers discover the type; `#[implementation(manual)]` for a type you hand to \
+            `.service(...)` yourself"
+)]
+pub trait Implemented<Marker> {}
 
 /// Whether the current call's principal may call `method`.
 pub fn authorize(method: &crate::MethodDescriptor) -> Result<(), ServiceError> {

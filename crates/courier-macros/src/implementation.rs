@@ -55,8 +55,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             (&::courier::__private::ChecksOf(self)).declared_checks()
         }
     });
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     Ok(quote! {
         #item
+        impl #impl_generics ::courier::__private::Implemented<<dyn #service as ::courier::__private::Service>::Marker>
+            for #self_ty #where_clause {}
         #registration
     })
 }

@@ -296,8 +296,15 @@ impl ToTokens for Service {
         let item = self.service_trait();
         let ident = &self.item.ident;
         let (guarded, guard) = self.guarded_proxy();
+        let marker = self.marker();
+        let vis = &self.item.vis;
+        let marker_doc = format!("Marks the implementations of [`{ident}`]: `#[implementation]` adds it.");
         tokens.extend(quote! {
             #item
+
+            #[doc = #marker_doc]
+            #[doc(hidden)]
+            #vis struct #marker;
 
             const _: () = {
                 use ::courier::__private as __courier;
@@ -310,6 +317,7 @@ impl ToTokens for Service {
 
                 impl __courier::Service for dyn #ident {
                     const DESCRIPTOR: &'static __courier::ServiceDescriptor = #descriptor;
+                    type Marker = #marker;
 
                     fn proxy(channel: __courier::Arc<dyn __courier::Channel>) -> __courier::Arc<Self> {
                         __courier::Arc::new(Proxy { channel })
@@ -331,9 +339,16 @@ impl ToTokens for Service {
 }
 
 impl Service {
+    /// The type that marks the service's implementations.
+    fn marker(&self) -> syn::Ident {
+        quote::format_ident!("__Courier{}Marker", self.item.ident)
+    }
+
     /// The trait itself, object-safe and `Send + Sync`.
     fn service_trait(&self) -> TokenStream {
         let mut item = self.item.clone();
+        let marker = self.marker();
+        item.supertraits.push(parse_quote!(::courier::__private::Implemented<#marker>));
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
@@ -690,6 +705,7 @@ impl Service {
 
     fn proxy(&self) -> TokenStream {
         let ident = &self.item.ident;
+        let marker = self.marker();
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
             let sig = boxed::signature(&method.sig);
             let borrowed = method.borrowed_arguments_type();
@@ -735,6 +751,8 @@ impl Service {
             impl #ident for Proxy {
                 #(#methods)*
             }
+
+            impl __courier::Implemented<#marker> for Proxy {}
         }
     }
 
@@ -745,6 +763,7 @@ impl Service {
             return (TokenStream::new(), TokenStream::new());
         }
         let ident = &self.item.ident;
+        let marker = self.marker();
         let methods = self.methods.iter().enumerate().map(|(index, method)| {
             let sig = boxed::signature(&method.sig);
             let name = &method.sig.ident;
@@ -770,6 +789,8 @@ impl Service {
             impl #ident for Guarded {
                 #(#methods)*
             }
+
+            impl __courier::Implemented<#marker> for Guarded {}
         };
         let guard = quote! {
             fn guarded(implementation: __courier::Arc<Self>) -> __courier::Arc<Self> {
