@@ -28,6 +28,37 @@ fn a_client_process_calls_a_server_process() {
     );
 }
 
+#[test]
+fn a_plain_fn_main_calls_a_server_process_through_a_blocking_proxy() {
+    let (a, b) = (ServerProcess::start("a"), ServerProcess::start("b"));
+    let output = Command::new(env!("CARGO_BIN_EXE_greeter-blocking-client"))
+        .arg("4")
+        .env("COURIER_PEERS", format!("greeter-component={},greeter-component={}", a.url, b.url))
+        .env_remove("CONSUL_HTTP_ADDR")
+        .output()
+        .expect("run greeter-blocking-client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "client failed: {}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"Hello, caller!"), "{stdout}");
+    let answered: Vec<&str> = lines[1..].iter().filter_map(|line| line.split("answered by ").nth(1)).collect();
+    assert_eq!(answered.len(), 4, "{stdout}");
+    assert!(answered.windows(2).all(|pair| pair[0] != pair[1]), "calls did not spread: {stdout}");
+}
+
+#[tokio::test]
+async fn a_blocking_proxy_called_from_async_code_fails_instead_of_stalling_the_runtime() {
+    let server = ServerProcess::start("solo");
+    let registry = LocalRegistry::new();
+    registry.add_peer("greeter-component", &server.url);
+    let greeter = ServiceManager::new(registry).blocking::<dyn Greeter>().expect("proxy");
+    let error = greeter.call(|greeter| greeter.whoami()).expect_err("refused on a runtime thread");
+    assert_eq!(error.code, ErrorCode::Internal);
+    assert!(error.message.contains("use the async proxy"), "{error}");
+    // The async proxy underneath serves on.
+    assert_eq!(greeter.proxy().whoami().await.expect("async call"), "solo");
+}
+
 /// `greeter-client`, with no registry named in its environment but `env`.
 fn client_with(env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_greeter-client"))

@@ -5,6 +5,7 @@
 //! span, carries its W3C trace context as `traceparent`, and is measured through the
 //! `metrics` facade.
 
+mod blocking;
 mod call;
 mod channel;
 mod http;
@@ -18,6 +19,7 @@ mod targets;
 mod tls;
 mod token;
 
+pub use blocking::BlockingProxy;
 pub use call::ClientCall;
 pub use channel::{HttpChannel, DEFAULT_TIMEOUT};
 pub use http::{HttpClient, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT};

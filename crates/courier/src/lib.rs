@@ -39,8 +39,8 @@
 //! ```
 
 pub use courier_client::{
-    BearerToken, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder, ProxyBuilder, ServiceManager,
-    ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    BearerToken, BlockingProxy, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder, ProxyBuilder,
+    ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use courier_core::{
     auth::{Access, Authenticator, ClientCertificate, Credentials, Principal},
