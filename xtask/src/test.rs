@@ -12,7 +12,7 @@ const PYTHON_IMPORTS: &str =
     "import google.protobuf, grpc_tools, grpc_status, prometheus_client, openapi_spec_validator";
 
 /// The programs the README runs; each fails if its calls do not do what it shows.
-const README_EXAMPLES: [&str; 4] = ["hello", "protected", "tls", "jobs"];
+const README_EXAMPLES: [&str; 5] = ["hello", "rest", "protected", "tls", "jobs"];
 
 pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     let env = prepare()?;
