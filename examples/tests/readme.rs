@@ -1,6 +1,7 @@
 //! The README's Rust snippets are taken from programs that build and run: each one, line
 //! for line (indentation aside), is part of a file under `examples/`. A line `// ...`
 //! in a snippet stands for lines left out; the parts around it appear in that order.
+//! And the rustdoc examples readers see name items as users do, by `courier::` paths.
 
 use std::path::{Path, PathBuf};
 
@@ -73,4 +74,37 @@ fn every_rust_snippet_of_the_readme_is_part_of_an_example_that_builds() {
         .map(String::as_str)
         .collect();
     assert!(missing.is_empty(), "README snippets found in no example:\n\n{}", missing.join("\n----\n"));
+}
+
+#[test]
+fn rustdoc_examples_name_items_by_their_courier_paths() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    let mut offending = Vec::new();
+    for path in sources(&crates) {
+        let text = std::fs::read_to_string(&path).expect("a source");
+        let mut in_example = false;
+        for (number, line) in text.lines().enumerate() {
+            let Some(doc) = line.trim_start().strip_prefix("///").or_else(|| line.trim_start().strip_prefix("//!"))
+            else {
+                continue;
+            };
+            let doc = doc.strip_prefix(' ').unwrap_or(doc);
+            if doc.starts_with("```") {
+                in_example = !in_example && doc.trim() != "```text";
+                continue;
+            }
+            // Hidden lines (`# ...`) may reach past the facade; what readers see may not.
+            if in_example && !doc.starts_with('#') && names_an_inner_crate(doc) {
+                offending.push(format!("{}:{}: {doc}", path.display(), number + 1));
+            }
+        }
+    }
+    assert!(offending.is_empty(), "examples that name courier's inner crates:\n{}", offending.join("\n"));
+}
+
+/// Whether `line` names an item through one of courier's inner crates.
+fn names_an_inner_crate(line: &str) -> bool {
+    ["core", "server", "client", "consul", "nats", "auth", "macros"]
+        .iter()
+        .any(|name| line.contains(&format!("courier_{name}::")))
 }

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 /// with no roles.
 ///
 /// ```
-/// use courier_auth::CertificateAuthenticator;
+/// # use courier_auth as courier;
+/// use courier::CertificateAuthenticator;
 ///
 /// let authenticator = CertificateAuthenticator::new()
 ///     .grant("billing.internal", ["invoices:write"])

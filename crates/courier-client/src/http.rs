@@ -43,7 +43,8 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 /// cost of a few microseconds per call.
 ///
 /// ```
-/// use courier_client::{HttpClient, ServiceManager};
+/// # use courier_client as courier;
+/// use courier::{HttpClient, ServiceManager};
 /// use std::time::Duration;
 ///
 /// let client = HttpClient::builder().connect_timeout(Duration::from_secs(1)).build();

@@ -56,9 +56,10 @@ fn service_error(error: impl Into<tower::BoxError>) -> ServiceError {
 /// Clones share everything.
 ///
 /// ```no_run
-/// # use courier_client::ServiceManager;
-/// # use courier_core::{ChannelKind, LocalRegistry, Service};
-/// # fn demo<S: Service + ?Sized>() -> Result<(), courier_core::ServiceError> {
+/// # mod courier { pub use courier_client::*; pub use courier_core::*; }
+/// # use courier::ServiceManager;
+/// # use courier::{ChannelKind, LocalRegistry, Service};
+/// # fn demo<S: Service + ?Sized>() -> Result<(), courier::ServiceError> {
 /// let services = ServiceManager::new(LocalRegistry::shared());
 /// let proxy = services.get::<S>()?;                                            // the defaults
 /// let json = services.proxy::<S>().channel(ChannelKind::DispatchJson).build()?; // or not

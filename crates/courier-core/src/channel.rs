@@ -94,7 +94,8 @@ impl FromStr for ChannelKind {
     type Err = ServiceError;
 
     /// ```
-    /// use courier_core::ChannelKind;
+    /// # use courier_core as courier;
+    /// use courier::ChannelKind;
     /// assert_eq!("dispatch-msgpack".parse::<ChannelKind>().unwrap(), ChannelKind::DispatchMsgpack);
     /// assert!("carrier-pigeon".parse::<ChannelKind>().is_err());
     /// ```

@@ -20,7 +20,8 @@ tokio::task_local! {
 /// there carry its metadata and what is left of its deadline to the next service.
 ///
 /// ```
-/// use courier_core::CallContext;
+/// # use courier_core as courier;
+/// use courier::CallContext;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let context = CallContext::default().with_metadata("tenant", "acme");
 /// let tenant = context.scope(async { CallContext::current().metadata("tenant").map(str::to_owned) }).await;

@@ -113,7 +113,8 @@ impl fmt::Display for ErrorCode {
 /// domain errors cross the wire intact).
 ///
 /// ```
-/// use courier_core::{ErrorCode, ServiceError};
+/// # use courier_core as courier;
+/// use courier::{ErrorCode, ServiceError};
 /// let error = ServiceError::new(ErrorCode::NotFound, "no such user");
 /// assert_eq!(error.code.status(), 404);
 /// assert_eq!(error.to_string(), "not_found: no such user");

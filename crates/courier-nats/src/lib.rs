@@ -10,9 +10,10 @@
 //! the job is delivered to another worker once it passes.
 //!
 //! ```no_run
-//! use courier_nats::NatsQueue;
+//! # mod courier { pub use courier_core::*; pub use courier_nats::*; }
+//! use courier::NatsQueue;
 //! use std::time::Duration;
-//! # async fn run() -> Result<(), courier_core::ServiceError> {
+//! # async fn run() -> Result<(), courier::ServiceError> {
 //! // NATS_URL, and NATS_CREDS, NATS_USER/NATS_PASSWORD or NATS_TOKEN.
 //! let queue = NatsQueue::from_env().await?;
 //! // or:

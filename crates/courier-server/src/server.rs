@@ -17,8 +17,9 @@ use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 /// registered until [`shutdown`](Server::shutdown).
 ///
 /// ```no_run
-/// # use courier_server::Server;
-/// # async fn run() -> Result<(), courier_server::ServerError> {
+/// # use courier_server as courier;
+/// # use courier::Server;
+/// # async fn run() -> Result<(), courier::ServerError> {
 /// let server = Server::builder().bind("127.0.0.1:0").discover().start().await?;
 /// println!("serving on {}", server.url());
 /// server.run_until_stopped().await

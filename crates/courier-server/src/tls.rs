@@ -25,7 +25,8 @@ use x509_parser::{extensions::GeneralName, prelude::FromDer};
 /// gets a 400 that says to use `https://`.
 ///
 /// ```no_run
-/// use courier_server::{Server, TlsConfig};
+/// # use courier_server as courier;
+/// use courier::{Server, TlsConfig};
 /// use std::time::Duration;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -115,7 +116,7 @@ impl TlsConfig {
     /// Requires every caller to present a client certificate signed by a CA in `ca` (PEM):
     /// a connection without one, or with one from another CA, fails at the handshake. A
     /// verified certificate makes the caller a principal named after its subject (see
-    /// `courier_auth::CertificateAuthenticator` to grant roles).
+    /// `courier::CertificateAuthenticator` to grant roles).
     pub fn require_client_certificates(self, ca: &[u8]) -> Result<Self, TlsError> {
         let roots = self.client_roots(ca)?;
         Ok(Self { clients: Clients::Required(roots), ..self })

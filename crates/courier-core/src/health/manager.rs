@@ -12,7 +12,8 @@ use tokio::{
 /// Clones share the checks and their cached results.
 ///
 /// ```
-/// use courier_core::{CheckOptions, HealthCheck, HealthManager, HealthStatus};
+/// # use courier_core as courier;
+/// use courier::{CheckOptions, HealthCheck, HealthManager, HealthStatus};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let mut health = HealthManager::new();

@@ -5,7 +5,8 @@ use std::fmt::Display;
 /// when something is wrong.
 ///
 /// ```
-/// use courier_core::{CheckResult, HealthStatus};
+/// # use courier_core as courier;
+/// use courier::{CheckResult, HealthStatus};
 /// let mut result = CheckResult::new();
 /// assert_eq!(result.status(), HealthStatus::Ok);
 /// result.warning("disk 91% full");

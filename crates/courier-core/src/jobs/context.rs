@@ -8,7 +8,8 @@ use tokio::sync::watch;
 /// The job a method runs as: `CallContext::current().job()` inside a queued method.
 ///
 /// ```
-/// # use courier_core::{CallContext, ServiceError};
+/// # use courier_core as courier;
+/// # use courier::{CallContext, ServiceError};
 /// async fn render(pages: u32) -> Result<u32, ServiceError> {
 ///     let job = CallContext::current().job().cloned();
 ///     for page in 0..pages {

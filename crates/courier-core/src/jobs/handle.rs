@@ -39,7 +39,8 @@ const POLL_WAIT: Duration = Duration::from_secs(20);
 /// finds one again from any process that reaches the queue.
 ///
 /// ```no_run
-/// # use courier_core::{jobs::Job, ServiceError};
+/// # use courier_core as courier;
+/// # use courier::{jobs::Job, ServiceError};
 /// # async fn example(job: Job<String, ServiceError>) -> Result<(), ServiceError> {
 /// let token = job.id(); // store it anywhere
 /// println!("{:?}", job.status().await?.state);

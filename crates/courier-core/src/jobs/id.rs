@@ -52,7 +52,8 @@ impl FromStr for JobId {
     /// Reads a token, in either case; anything else is a 400.
     ///
     /// ```
-    /// use courier_core::jobs::JobId;
+    /// # use courier_core as courier;
+    /// use courier::jobs::JobId;
     /// let id = JobId::generate();
     /// assert_eq!(id.to_string().to_lowercase().parse::<JobId>().unwrap(), id);
     /// assert!("not-a-token".parse::<JobId>().is_err());

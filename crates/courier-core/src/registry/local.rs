@@ -14,7 +14,8 @@ use super::environment::{self, PEERS_VARIABLE};
 /// Clones share the same state.
 ///
 /// ```
-/// use courier_core::{ChannelKind, LocalRegistry};
+/// # use courier_core as courier;
+/// use courier::{ChannelKind, LocalRegistry};
 /// let registry = LocalRegistry::new();
 /// registry.add_peers("greeter=http://10.0.0.7:8080 greeter=http://10.0.0.8:8080").unwrap();
 /// let instances = registry.instances("greeter", ChannelKind::DispatchMsgpack);
