@@ -91,18 +91,9 @@ async fn the_example_client_alternates_between_two_instances_it_finds_in_consul(
     .await;
 
     // The README's walkthrough: the client is told nothing but where Consul is.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_greeter-client"))
-        .arg("6")
-        .env_remove("COURIER_PEERS")
-        .env("CONSUL_HTTP_ADDR", &address)
-        .output()
-        .expect("run greeter-client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "client failed: {}", String::from_utf8_lossy(&output.stderr));
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.first(), Some(&"Hello, caller!"), "{stdout}");
-    let answered: Vec<&str> = lines[1..].iter().filter_map(|line| line.split("answered by ").nth(1)).collect();
-    assert_eq!(answered.len(), 6, "{stdout}");
-    assert!(answered.windows(2).all(|pair| pair[0] != pair[1]), "consecutive calls reached one instance: {stdout}");
-    assert_eq!(answered.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from(["a", "b"]), "{stdout}");
+    let mut client = std::process::Command::new(env!("CARGO_BIN_EXE_greeter-client"));
+    client.env_remove("COURIER_PEERS").env("CONSUL_HTTP_ADDR", &address);
+    let answered = common::instances_answering(&mut client, 6);
+    assert!(answered.windows(2).all(|pair| pair[0] != pair[1]), "consecutive calls reached one instance: {answered:?}");
+    assert_eq!(answered.into_iter().collect::<BTreeSet<_>>(), BTreeSet::from(["a".into(), "b".into()]));
 }

@@ -31,19 +31,10 @@ fn a_client_process_calls_a_server_process() {
 #[test]
 fn a_plain_fn_main_calls_a_server_process_through_a_blocking_proxy() {
     let (a, b) = (ServerProcess::start("a"), ServerProcess::start("b"));
-    let output = Command::new(env!("CARGO_BIN_EXE_greeter-blocking-client"))
-        .arg("4")
-        .env("COURIER_PEERS", format!("greeter-component={},greeter-component={}", a.url, b.url))
-        .env_remove("CONSUL_HTTP_ADDR")
-        .output()
-        .expect("run greeter-blocking-client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "client failed: {}", String::from_utf8_lossy(&output.stderr));
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.first(), Some(&"Hello, caller!"), "{stdout}");
-    let answered: Vec<&str> = lines[1..].iter().filter_map(|line| line.split("answered by ").nth(1)).collect();
-    assert_eq!(answered.len(), 4, "{stdout}");
-    assert!(answered.windows(2).all(|pair| pair[0] != pair[1]), "calls did not spread: {stdout}");
+    let mut client = Command::new(env!("CARGO_BIN_EXE_greeter-blocking-client"));
+    client.env("COURIER_PEERS", format!("greeter-component={},greeter-component={}", a.url, b.url));
+    let answered = common::instances_answering(client.env_remove("CONSUL_HTTP_ADDR"), 4);
+    assert!(answered.windows(2).all(|pair| pair[0] != pair[1]), "calls did not spread: {answered:?}");
 }
 
 #[tokio::test]

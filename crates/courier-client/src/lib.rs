@@ -23,7 +23,7 @@ pub use blocking::BlockingProxy;
 pub use call::ClientCall;
 pub use channel::{HttpChannel, DEFAULT_TIMEOUT};
 pub use http::{HttpClient, HttpClientBuilder, DEFAULT_CONNECT_TIMEOUT};
-pub use manager::{ClientLayer, Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
+pub use manager::{registry_from_env, ClientLayer, Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder};
 pub use tls::{Certificate, Identity};
 pub use token::{BearerToken, Token, WithToken};
 

@@ -6,8 +6,8 @@ use crate::{
     CallService, HttpChannel, HttpClient,
 };
 use courier_core::{
-    local_service, ChannelKind, ComponentDescriptor, ComponentEntry, ComponentRegistry, ErrorCode, Reply, Selection,
-    Service, ServiceDescriptor, ServiceError, UrlSelector,
+    local_service, Channel, ChannelKind, ComponentDescriptor, ComponentEntry, ComponentRegistry, ErrorCode, Reply,
+    Selection, Service, ServiceDescriptor, ServiceError, UrlSelector,
 };
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 use tower::ServiceExt;
@@ -333,21 +333,60 @@ impl<S: Service + ?Sized> ProxyBuilder<'_, S> {
                 )))
             }
         };
-        let manager = self.manager;
-        let registry = manager.registry.as_ref().map_err(Clone::clone)?;
-        let instances = registry.watch(&component, channel);
-        let selector = self.selector.unwrap_or_else(|| manager.selection.selector());
-        let targets = Targets::new(&component, channel, instances, selector, registry.describe());
-        let sender = Sender::new(manager.client.clone(), targets, manager.policy, &component, service, channel);
-        // The first interceptor added is the outermost, so wrap from the last.
-        let stack = self.interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
-        let http = HttpChannel::new(channel, stack, self.timeout);
-        Ok(S::proxy(Arc::new(Observed::new(http, channel))))
+        let route = Route { component: &component, service, channel, selector: self.selector };
+        Ok(S::proxy(self.manager.remote(route, self.timeout, &self.interceptors)?))
     }
 }
 
-/// The registry the environment names: see [`ServiceManagerBuilder::registry`].
-fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
+/// Where a remote channel sends calls: which component's instances, for which service,
+/// on which channel, picked how.
+struct Route<'a> {
+    component: &'a str,
+    service: &'static ServiceDescriptor,
+    channel: ChannelKind,
+    selector: Option<Arc<dyn UrlSelector>>,
+}
+
+impl ServiceManager {
+    /// The channel a proxy of `service` on `component` sends its calls through, with
+    /// this manager's defaults: for callers that do not link the service and build each
+    /// call themselves, such as the `courier` command-line tool. Calls on it pick
+    /// instances, fail over, pass the interceptors and are measured as a proxy's are.
+    pub fn channel(
+        &self,
+        component: &str,
+        service: &'static ServiceDescriptor,
+        channel: ChannelKind,
+    ) -> Result<Arc<dyn Channel>, ServiceError> {
+        let route = Route { component, service, channel, selector: None };
+        self.remote(route, self.timeout, &self.interceptors)
+    }
+
+    fn remote(
+        &self,
+        route: Route<'_>,
+        timeout: Option<Duration>,
+        interceptors: &[Interceptor],
+    ) -> Result<Arc<dyn Channel>, ServiceError> {
+        let Route { component, service, channel, selector } = route;
+        let registry = self.registry.as_ref().map_err(Clone::clone)?;
+        let instances = registry.watch(component, channel);
+        let selector = selector.unwrap_or_else(|| self.selection.selector());
+        let targets = Targets::new(component, channel, instances, selector, registry.describe());
+        let sender = Sender::new(self.client.clone(), targets, self.policy, component, service, channel);
+        // The first interceptor added is the outermost, so wrap from the last.
+        let stack = interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
+        let http = HttpChannel::new(channel, stack, timeout);
+        Ok(Arc::new(Observed::new(http, channel)))
+    }
+}
+
+/// The registry the environment names, which servers and proxies use when the program
+/// names none: the in-process registry holding the instances `COURIER_PEERS` lists,
+/// when it is set; otherwise, with the `consul` feature, Consul when `CONSUL_HTTP_ADDR`
+/// is set; otherwise the in-process registry alone. A malformed variable is an error
+/// that names it.
+pub fn registry_from_env() -> Result<Arc<dyn ComponentRegistry>, ServiceError> {
     #[cfg(feature = "consul")]
     return courier_consul::registry_from_env();
     #[cfg(not(feature = "consul"))]

@@ -158,6 +158,19 @@ impl ConsulApi {
         }
     }
 
+    /// The names of every service the catalog knows.
+    pub(crate) async fn services(&self) -> Result<Vec<String>, ServiceError> {
+        let request = self.request(reqwest::Method::GET, "/v1/catalog/services").timeout(Duration::from_secs(10));
+        let what = "list the services";
+        let services: HashMap<String, serde_json::Value> =
+            self.send(request, what).await?.json().await.map_err(|error| {
+                ServiceError::new(ErrorCode::Transport, format!("Consul's answer to {what} is unreadable: {error}"))
+            })?;
+        let mut names: Vec<String> = services.into_keys().collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// A blocking query for the passing instances of a service: returns when they
     /// change after `index`, or after `wait`. Index 0 returns at once.
     pub(crate) async fn passing(&self, service: &str, index: u64, wait: Duration) -> Result<Passing, ServiceError> {

@@ -1,6 +1,6 @@
 use crate::{
-    api::{duration, ConsulApi, HttpCheck, ServiceRegistration},
-    watch::{follow, ComponentWatch},
+    api::{duration, ConsulApi, HealthEntry, HttpCheck, ServiceRegistration},
+    watch::{follow, instance, ComponentWatch},
     ConsulRegistryBuilder,
 };
 use courier_core::{ChannelKind, ComponentRegistry, Instances, Registration, ServiceError};
@@ -14,6 +14,9 @@ use tokio::{sync::watch, task::JoinHandle};
 
 /// The prefix of the `Meta` keys that hold a channel's URL: `channel-dispatch-json`.
 pub(crate) const CHANNEL_META_PREFIX: &str = "channel-";
+
+/// The `Meta` key that holds the instance's health endpoint.
+const HEALTH_META: &str = "health";
 
 /// A [`ComponentRegistry`] on Consul: servers register their components with the local
 /// agent, with an HTTP health check on the component's health endpoint; proxies follow the
@@ -67,6 +70,7 @@ impl ConsulRegistry {
             .channels
             .iter()
             .map(|channel| (format!("{CHANNEL_META_PREFIX}{}", channel.name()), registration.url.clone()))
+            .chain(registration.health_url.iter().map(|health| (HEALTH_META.to_owned(), health.clone())))
             .collect();
         Ok(ServiceRegistration {
             id: registration.instance_id.clone(),
@@ -132,6 +136,42 @@ impl ComponentRegistry for ConsulRegistry {
     fn describe(&self) -> String {
         format!("Consul at {}", self.inner.api.address())
     }
+
+    /// The passing instances of every service courier registered (those whose meta
+    /// names a channel).
+    async fn catalog(&self) -> Result<Vec<Registration>, ServiceError> {
+        let api = &self.inner.api;
+        let mut listed = Vec::new();
+        for service in api.services().await? {
+            let passing = api.passing(&service, 0, Duration::ZERO).await?;
+            listed.extend(passing.entries.iter().filter_map(|entry| registration(&service, entry)));
+        }
+        Ok(listed)
+    }
+}
+
+/// The registration an entry of Consul's stands for, if courier made it.
+fn registration(component: &str, entry: &HealthEntry) -> Option<Registration> {
+    let channels: Vec<ChannelKind> = ChannelKind::REMOTE
+        .iter()
+        .copied()
+        .filter(|&channel| {
+            entry
+                .service
+                .meta
+                .as_ref()
+                .is_some_and(|meta| meta.contains_key(&format!("{CHANNEL_META_PREFIX}{}", channel.name())))
+        })
+        .collect();
+    let url = instance(entry, *channels.first()?)?.url;
+    let health_url = entry.service.meta.as_ref().and_then(|meta| meta.get(HEALTH_META)).cloned();
+    Some(Registration {
+        component: component.to_owned(),
+        instance_id: entry.service.id.clone(),
+        url,
+        channels,
+        health_url,
+    })
 }
 
 /// Registers the instance again whenever the agent has forgotten it.

@@ -72,7 +72,7 @@ impl ComponentWatch {
 /// The instance an entry offers on a channel: the URL its meta gives for the channel, or
 /// its address (`Service.Address`, else `Node.Address`) and port when the meta names
 /// the channel without a URL.
-fn instance(entry: &HealthEntry, channel: ChannelKind) -> Option<Instance> {
+pub(crate) fn instance(entry: &HealthEntry, channel: ChannelKind) -> Option<Instance> {
     let service = &entry.service;
     let url = service.meta.as_ref()?.get(&format!("{CHANNEL_META_PREFIX}{}", channel.name()))?;
     let url = match url.is_empty() {

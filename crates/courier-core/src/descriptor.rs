@@ -39,8 +39,16 @@ pub struct MethodDescriptor {
     pub index: usize,
     /// Its name as a gRPC method: the name in PascalCase (`say_hello` is `SayHello`).
     pub rpc: &'static str,
+    /// What it does: its doc comment.
+    pub description: &'static str,
     /// The argument names, in order, as they appear on the wire.
     pub arguments: &'static [&'static str],
+    /// The arguments' Rust types, as declared: `Vec<String>`.
+    pub argument_types: &'static [&'static str],
+    /// The Rust type of its `Ok` value.
+    pub returns: &'static str,
+    /// The Rust type of its `Err` value.
+    pub error: &'static str,
     /// The method's REST route, if it has one.
     pub rest: Option<&'static crate::rest::RestRoute>,
     /// Who may call it.

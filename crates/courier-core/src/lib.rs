@@ -10,6 +10,7 @@ mod channel;
 mod codec;
 mod component;
 mod context;
+pub mod description;
 mod descriptor;
 mod error;
 mod finite;

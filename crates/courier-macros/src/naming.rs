@@ -38,6 +38,13 @@ fn separated(name: &str, separator: char) -> String {
 }
 
 /// The doc comment of an item, joined into one paragraph.
+/// A type as people write it, `Vec<String>` (tokens print as `Vec < String >`).
+pub(crate) fn type_name(ty: &syn::Type) -> String {
+    let glued = [(" :: ", "::"), (" < ", "<"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), ("& ", "&")];
+    let glued = glued.into_iter().chain([("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]"), (" ;", ";")]);
+    glued.fold(quote::ToTokens::to_token_stream(ty).to_string(), |name, (spaced, tight)| name.replace(spaced, tight))
+}
+
 pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     attrs
         .iter()
@@ -56,6 +63,16 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn type_names_read_as_written() {
+        let name = |text: &str| super::type_name(&syn::parse_str(text).expect("a type"));
+        assert_eq!(name("Vec<String>"), "Vec<String>");
+        assert_eq!(name("Option<Box<Sample>>"), "Option<Box<Sample>>");
+        assert_eq!(name("std::collections::HashMap<String, u64>"), "std::collections::HashMap<String, u64>");
+        assert_eq!(name("(u64, &'static str)"), "(u64, &'static str)");
+        assert_eq!(name("[u8; 4]"), "[u8; 4]");
+    }
+
     use super::*;
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::{
     access, boxed,
-    naming::{doc_text, pascal_case, snake_case},
+    naming::{doc_text, pascal_case, snake_case, type_name},
     protobuf::{self, is_unit, WireField},
     rest,
 };
@@ -417,12 +417,19 @@ impl Service {
             let access = &method.access;
             let idempotent = method.idempotent;
             let queued = method.queued;
+            let doc = &method.doc;
+            let argument_types = method.arguments.iter().map(|(_, ty)| type_name(ty));
+            let (returns, error) = (type_name(&method.ok), type_name(&method.error));
             quote! {
                 __courier::MethodDescriptor {
                     name: #name,
                     index: #index,
                     rpc: #rpc,
+                    description: #doc,
                     arguments: &[#(#arguments),*],
+                    argument_types: &[#(#argument_types),*],
+                    returns: #returns,
+                    error: #error,
                     rest: #rest,
                     access: #access,
                     idempotent: #idempotent,

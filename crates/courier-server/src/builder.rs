@@ -24,6 +24,7 @@ use axum::{
 };
 use courier_core::{
     auth::Authenticator,
+    description::{ComponentDescription, Description, DESCRIBE_PATH},
     jobs::{InProcessQueue, JobQueue},
     publish_local, publish_local_jobs, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry,
     ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, Registration, Service,
@@ -397,6 +398,12 @@ impl ServerBuilder {
         let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
         let health = Health::new(health, Lifecycle::new(descriptors.iter().map(|component| component.name)));
         let health_routes = health::routes(&health, &descriptors);
+        let description = Description {
+            components: descriptors
+                .iter()
+                .map(|descriptor| ComponentDescription::new(descriptor, health::path(descriptor)))
+                .collect(),
+        };
         let observe = ObserveLayer::new(endpoints);
         let router_changes = self.router_changes;
         let docs = self.docs;
@@ -426,6 +433,7 @@ impl ServerBuilder {
             let mut router = router
                 .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).with_state(table).layer(observe.clone()))
                 .merge(health_routes)
+                .route(DESCRIBE_PATH, get(move || async move { Json(description) }))
                 .merge(metrics::routes())
                 .merge(desk.routes());
             if !rest.mounted.is_empty() {

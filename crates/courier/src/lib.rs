@@ -39,16 +39,16 @@
 //! ```
 
 pub use courier_client::{
-    BearerToken, BlockingProxy, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder, ProxyBuilder,
-    ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    registry_from_env, BearerToken, BlockingProxy, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder,
+    ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use courier_core::{
     auth::{Access, Authenticator, ClientCertificate, Credentials, Principal},
-    BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult, Codec, Component,
-    ComponentDescriptor, ComponentRegistry, ComponentStatus, ErrorCode, First, Format, HealthCheck, HealthChecks,
-    HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded, LocalRegistry, MethodDescriptor,
-    MsgPackCodec, Outcome, Registration, Reply, Report, RoundRobin, Selection, Service, ServiceDescriptor,
-    ServiceError, TraceContext, UrlSelector,
+    description, Arguments, BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult,
+    Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentReport, ComponentStatus, ErrorCode, First,
+    Format, HealthCheck, HealthChecks, HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded,
+    LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome, Registration, Reply, Report, RoundRobin, Selection,
+    Service, ServiceDescriptor, ServiceError, TraceContext, UrlSelector, PEERS_VARIABLE,
 };
 pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
 

@@ -10,6 +10,22 @@ use std::{
     time::Duration,
 };
 
+/// Runs a greeter client binary (`greeter-client`, `greeter-blocking-client`) for
+/// `calls` calls as it is set up, and returns the instance that answered each,
+/// after checking that it succeeded and greeted first.
+#[allow(dead_code, reason = "only the tests of the example clients run them")]
+pub(crate) fn instances_answering(client: &mut Command, calls: usize) -> Vec<String> {
+    let output = client.arg(calls.to_string()).output().expect("run a greeter client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "client failed: {}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"Hello, caller!"), "{stdout}");
+    let answered: Vec<String> =
+        lines[1..].iter().filter_map(|line| line.split("answered by ").nth(1)).map(str::to_owned).collect();
+    assert_eq!(answered.len(), calls, "{stdout}");
+    answered
+}
+
 /// A `greeter-server` process, killed when dropped.
 pub(crate) struct ServerProcess {
     child: Child,

@@ -155,6 +155,31 @@ impl ComponentRegistry for LocalRegistry {
         receiver
     }
 
+    async fn catalog(&self) -> Result<Vec<Registration>, ServiceError> {
+        let watches = crate::sync::lock(&self.watches);
+        let mut listed: Vec<Registration> = Vec::new();
+        for ((component, channel), instances) in watches.iter() {
+            for instance in instances.borrow().iter() {
+                let known = listed
+                    .iter_mut()
+                    .find(|listed| listed.component == *component && listed.instance_id == instance.id);
+                match known {
+                    Some(registration) => registration.channels.push(*channel),
+                    None => listed.push(Registration {
+                        component: component.clone(),
+                        instance_id: instance.id.clone(),
+                        url: instance.url.clone(),
+                        channels: vec![*channel],
+                        health_url: None,
+                    }),
+                }
+            }
+        }
+        listed.iter_mut().for_each(|registration| registration.channels.sort());
+        listed.sort_by(|a, b| (&a.component, &a.instance_id).cmp(&(&b.component, &b.instance_id)));
+        Ok(listed)
+    }
+
     fn describe(&self) -> String {
         match (self.origin, environment::shared_peers()) {
             (Origin::Own, _) => "an in-process registry of the program's own (`LocalRegistry::new`)".into(),

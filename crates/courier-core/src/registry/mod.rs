@@ -58,6 +58,12 @@ pub trait ComponentRegistry: Send + Sync + fmt::Debug + 'static {
     fn describe(&self) -> String {
         std::any::type_name::<Self>().to_owned()
     }
+
+    /// Every live instance of every component the registry knows, one registration per
+    /// instance: what `courier ls` lists. Default: a registry that cannot list refuses.
+    async fn catalog(&self) -> Result<Vec<Registration>, ServiceError> {
+        Err(ServiceError::new(crate::ErrorCode::NotFound, format!("{} cannot list its components", self.describe())))
+    }
 }
 
 #[async_trait::async_trait]
@@ -76,5 +82,9 @@ impl<R: ComponentRegistry + ?Sized> ComponentRegistry for Arc<R> {
 
     fn describe(&self) -> String {
         (**self).describe()
+    }
+
+    async fn catalog(&self) -> Result<Vec<Registration>, ServiceError> {
+        (**self).catalog().await
     }
 }
