@@ -15,7 +15,7 @@ pub(crate) fn run(cargo_test_args: &[String]) -> Result {
 
     if has_cargo_subcommand("clippy") {
         let mut clippy = cargo();
-        clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+        clippy.args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]);
         step(format!("running {}", crate::describe(&clippy)));
         crate::run(&mut clippy)?;
     } else {
@@ -23,7 +23,7 @@ pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     }
 
     let mut doc = cargo();
-    doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
+    doc.args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings");
     step(format!("running RUSTDOCFLAGS='-D warnings' {}", crate::describe(&doc)));
     crate::run(&mut doc)?;
 

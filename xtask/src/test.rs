@@ -6,13 +6,18 @@ use crate::process_util::find_on_path;
 use crate::{cargo, consul, nats, step, tools_dir, Result};
 
 /// What the interop tests import, and the packages that provide it.
-const PYTHON_PACKAGES: [&str; 5] =
-    ["protobuf", "grpcio-tools", "grpcio-status", "prometheus-client", "openapi-spec-validator"];
+const PYTHON_PACKAGES: [&str; 6] =
+    ["protobuf", "grpcio-tools", "grpcio-status", "prometheus-client", "openapi-spec-validator", "opentelemetry-proto"];
 const PYTHON_IMPORTS: &str =
-    "import google.protobuf, grpc_tools, grpc_status, prometheus_client, openapi_spec_validator";
+    "import google.protobuf, grpc_tools, grpc_status, prometheus_client, openapi_spec_validator, \
+                              opentelemetry.proto.collector.trace.v1.trace_service_pb2";
 
 /// The programs the README runs; each fails if its calls do not do what it shows.
 const README_EXAMPLES: [&str; 5] = ["hello", "rest", "protected", "tls", "jobs"];
+
+/// The test of OTLP export, and the `otel` module's doc example.
+const OTEL_TEST: &[&str] = &["test", "-p", "courier-examples", "--features", "otel", "--test", "otel"];
+const OTEL_DOC: &[&str] = &["test", "-p", "courier-core", "--features", "otel", "--doc", "otel"];
 
 pub(crate) fn run(cargo_test_args: &[String]) -> Result {
     let env = prepare()?;
@@ -25,6 +30,13 @@ pub(crate) fn run(cargo_test_args: &[String]) -> Result {
         crate::run(&mut command)?;
     }
     if cargo_test_args.is_empty() {
+        // What needs the `otel` feature, which the workspace's own build leaves off.
+        for args in [OTEL_TEST, OTEL_DOC] {
+            let mut command = cargo();
+            command.args(args).envs(env.iter().map(|(k, v)| (k, v)));
+            step(format!("running {}", crate::describe(&command)));
+            crate::run(&mut command)?;
+        }
         for example in README_EXAMPLES {
             let mut command = cargo();
             command.args(["run", "--quiet", "-p", "courier-examples", "--example", example]);

@@ -30,9 +30,7 @@ impl<C: Channel> Channel for Observed<C> {
         Box::pin(async move {
             let labels =
                 CallLabels { service: call.service.name, method: call.method.name, channel: self.channel.name() };
-            let parent = TraceContext::current();
-            let context = parent.as_ref().map_or_else(TraceContext::root, TraceContext::child);
-            let span = telemetry::client_span(&labels, &context, parent.as_ref());
+            let (span, context) = telemetry::client_span(&labels, TraceContext::current().as_ref());
             let meter = CallMeter::start(Side::Client, labels);
             let result = context.scope(self.inner.call(call)).instrument(span.clone()).await;
             let outcome = telemetry::reply_outcome(&result);

@@ -22,6 +22,8 @@ mod lifecycle;
 mod local;
 #[doc(hidden)]
 pub mod mux;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod protobuf;
 mod registry;
 mod report;

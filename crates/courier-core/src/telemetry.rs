@@ -264,9 +264,10 @@ pub fn response_outcome(status: u16, method_error: bool) -> &'static str {
     }
 }
 
-/// The span of a proxy's call; the channel records `instance` once it has picked one,
-/// and the caller records `outcome`.
-pub fn client_span(labels: &CallLabels, context: &TraceContext, parent: Option<&TraceContext>) -> Span {
+/// The span of a proxy's call, and the call's trace context: a child of `parent`, the
+/// caller's, or a new trace. The channel records `instance` once it has picked one, and
+/// the caller records `outcome`.
+pub fn client_span(labels: &CallLabels, parent: Option<&TraceContext>) -> (Span, TraceContext) {
     let span = tracing::info_span!(
         "courier.client",
         service = labels.service,
@@ -274,17 +275,20 @@ pub fn client_span(labels: &CallLabels, context: &TraceContext, parent: Option<&
         channel = labels.channel,
         instance = Empty,
         outcome = Empty,
-        trace_id = %format_args!("{:032x}", context.trace_id()),
-        span_id = %format_args!("{:016x}", context.span_id()),
+        trace_id = Empty,
+        span_id = Empty,
         parent_span_id = Empty,
+        otel.name = Empty,
+        otel.kind = Empty,
     );
-    record_parent(&span, parent);
-    span
+    let context = identify(&span, labels, parent, Side::Client);
+    (span, context)
 }
 
-/// The span of a call a server answers, as instance `instance`; the caller records
-/// `outcome`.
-pub fn server_span(labels: &CallLabels, instance: &str, context: &TraceContext, parent: Option<&TraceContext>) -> Span {
+/// The span of a call a server answers, as instance `instance`, and the call's trace
+/// context: a child of `parent`, the caller's `traceparent`, or a new trace. The caller
+/// records `outcome`.
+pub fn server_span(labels: &CallLabels, instance: &str, parent: Option<&TraceContext>) -> (Span, TraceContext) {
     let span = tracing::info_span!(
         "courier.server",
         service = labels.service,
@@ -292,18 +296,39 @@ pub fn server_span(labels: &CallLabels, instance: &str, context: &TraceContext, 
         channel = labels.channel,
         instance,
         outcome = Empty,
-        trace_id = %format_args!("{:032x}", context.trace_id()),
-        span_id = %format_args!("{:016x}", context.span_id()),
+        trace_id = Empty,
+        span_id = Empty,
         parent_span_id = Empty,
+        otel.name = Empty,
+        otel.kind = Empty,
     );
-    record_parent(&span, parent);
-    span
+    let context = identify(&span, labels, parent, Side::Server);
+    (span, context)
 }
 
-fn record_parent(span: &Span, parent: Option<&TraceContext>) {
+/// The trace context of the call `span` stands for, recorded on it: the ids
+/// OpenTelemetry gives the span when it exports (feature `otel`), courier's own else.
+fn identify(span: &Span, labels: &CallLabels, parent: Option<&TraceContext>, side: Side) -> TraceContext {
+    #[cfg(feature = "otel")]
+    let adopted = {
+        let kind = match side {
+            Side::Client => opentelemetry::trace::SpanKind::Client,
+            Side::Server => opentelemetry::trace::SpanKind::Server,
+        };
+        crate::otel::adopt(span, parent, kind, &format!("{}/{}", labels.service, labels.method))
+    };
+    #[cfg(not(feature = "otel"))]
+    let adopted = {
+        let _ = (labels, side);
+        None
+    };
+    let context = adopted.unwrap_or_else(|| parent.map_or_else(TraceContext::root, TraceContext::child));
+    span.record("trace_id", format_args!("{:032x}", context.trace_id()));
+    span.record("span_id", format_args!("{:016x}", context.span_id()));
     if let Some(parent) = parent {
         span.record("parent_span_id", format_args!("{:016x}", parent.span_id()));
     }
+    context
 }
 
 /// The selections of a component's instances on one channel, counted per instance with

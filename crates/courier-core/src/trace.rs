@@ -60,6 +60,12 @@ impl TraceContext {
         Self { trace_id, span_id: random_id(), flags: Self::SAMPLED }
     }
 
+    /// A context with these ids, sampled or not.
+    #[cfg(feature = "otel")]
+    pub(crate) fn from_parts(trace_id: u128, span_id: u64, sampled: bool) -> Self {
+        Self { trace_id, span_id, flags: if sampled { Self::SAMPLED } else { 0 } }
+    }
+
     /// A new span of the same trace, made by this one.
     pub fn child(&self) -> Self {
         Self { span_id: random_id(), ..*self }

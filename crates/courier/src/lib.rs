@@ -57,6 +57,9 @@ pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
 #[cfg(feature = "nats")]
 pub use courier_nats::{NatsQueue, NatsQueueBuilder};
 
+#[cfg(feature = "otel")]
+pub use courier_core::otel;
+
 #[cfg(feature = "auth")]
 pub use courier_auth::{hash_password, BasicAuthenticator, CertificateAuthenticator, JwtAuthenticator};
 

@@ -73,8 +73,7 @@ where
             .get(TraceContext::HEADER)
             .and_then(|value| value.to_str().ok())
             .and_then(TraceContext::parse);
-        let context = parent.as_ref().map_or_else(TraceContext::root, TraceContext::child);
-        let span = telemetry::server_span(&labels, instance, &context, parent.as_ref());
+        let (span, context) = telemetry::server_span(&labels, instance, parent.as_ref());
         let meter = CallMeter::start(Side::Server, labels);
         Box::pin(async move {
             let response = context.scope(inner.call(request)).instrument(span.clone()).await?;
