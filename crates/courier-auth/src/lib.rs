@@ -2,6 +2,8 @@
 //! [`BasicAuthenticator`] for HTTP Basic against a file of argon2 password hashes, and
 //! [`CertificateAuthenticator`] for client certificates over mutual TLS.
 
+#![warn(missing_docs)]
+
 mod basic;
 mod certificate;
 mod jwt;

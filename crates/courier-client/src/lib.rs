@@ -5,6 +5,8 @@
 //! span, carries its W3C trace context as `traceparent`, and is measured through the
 //! `metrics` facade.
 
+#![warn(missing_docs)]
+
 mod blocking;
 mod call;
 mod channel;

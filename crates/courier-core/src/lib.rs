@@ -5,6 +5,8 @@
 //!
 //! Users depend on the `courier` facade, which re-exports what they need.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 mod channel;
 mod codec;

@@ -1,5 +1,7 @@
 //! Proc-macros of courier; use them through the `courier` crate, which documents them.
 
+#![warn(missing_docs)]
+
 mod access;
 mod boxed;
 mod component;

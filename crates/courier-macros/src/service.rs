@@ -236,24 +236,24 @@ impl Method {
     }
 
     fn arguments_type(&self) -> Ident {
-        format_ident!("{}Arguments", pascal_case(&self.sig.ident.to_string()))
+        format_ident!("__Courier{}Arguments", pascal_case(&self.sig.ident.to_string()))
     }
 
     fn borrowed_arguments_type(&self) -> Ident {
-        format_ident!("{}ArgumentsRef", pascal_case(&self.sig.ident.to_string()))
+        format_ident!("__Courier{}ArgumentsRef", pascal_case(&self.sig.ident.to_string()))
     }
 
     fn reply_type(&self) -> Ident {
-        format_ident!("{}Reply", pascal_case(&self.sig.ident.to_string()))
+        format_ident!("__Courier{}Reply", pascal_case(&self.sig.ident.to_string()))
     }
 
     fn rest_types(&self) -> (Ident, Ident, Ident) {
-        let base = pascal_case(&self.sig.ident.to_string());
+        let base = format!("__Courier{}", pascal_case(&self.sig.ident.to_string()));
         (format_ident!("{base}Path"), format_ident!("{base}Query"), format_ident!("{base}QueryRef"))
     }
 
     fn codec_type(&self) -> Ident {
-        format_ident!("{}Codec", pascal_case(&self.sig.ident.to_string()))
+        format_ident!("__Courier{}Codec", pascal_case(&self.sig.ident.to_string()))
     }
 
     fn proto_name(&self, suffix: &str) -> String {
@@ -320,11 +320,11 @@ impl ToTokens for Service {
                     type Marker = #marker;
 
                     fn proxy(channel: __courier::Arc<dyn __courier::Channel>) -> __courier::Arc<Self> {
-                        __courier::Arc::new(Proxy { channel })
+                        __courier::Arc::new(__CourierProxy { channel })
                     }
 
                     fn dispatcher(implementation: __courier::Arc<Self>) -> __courier::Arc<dyn __courier::Dispatch> {
-                        __courier::Arc::new(Dispatcher { implementation })
+                        __courier::Arc::new(__CourierDispatcher { implementation })
                     }
 
                     fn health_checks(implementation: &__courier::Arc<Self>) -> __courier::Vec<__courier::HealthCheck> {
@@ -751,15 +751,15 @@ impl Service {
         });
         quote! {
             #[derive(Debug)]
-            struct Proxy {
+            struct __CourierProxy {
                 channel: __courier::Arc<dyn __courier::Channel>,
             }
 
-            impl #ident for Proxy {
+            impl #ident for __CourierProxy {
                 #(#methods)*
             }
 
-            impl __courier::Implemented<#marker> for Proxy {}
+            impl __courier::Implemented<#marker> for __CourierProxy {}
         }
     }
 
@@ -789,19 +789,19 @@ impl Service {
             }
         });
         let guarded = quote! {
-            struct Guarded {
+            struct __CourierGuarded {
                 implementation: __courier::Arc<dyn #ident>,
             }
 
-            impl #ident for Guarded {
+            impl #ident for __CourierGuarded {
                 #(#methods)*
             }
 
-            impl __courier::Implemented<#marker> for Guarded {}
+            impl __courier::Implemented<#marker> for __CourierGuarded {}
         };
         let guard = quote! {
             fn guarded(implementation: __courier::Arc<Self>) -> __courier::Arc<Self> {
-                __courier::Arc::new(Guarded { implementation })
+                __courier::Arc::new(__CourierGuarded { implementation })
             }
         };
         (guarded, guard)
@@ -848,11 +848,11 @@ impl Service {
             Some(quote!(#index => #encode,))
         });
         quote! {
-            struct Dispatcher {
+            struct __CourierDispatcher {
                 implementation: __courier::Arc<dyn #ident>,
             }
 
-            impl __courier::Dispatch for Dispatcher {
+            impl __courier::Dispatch for __CourierDispatcher {
                 fn dispatch(
                     &self,
                     method: usize,

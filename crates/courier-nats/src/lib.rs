@@ -26,6 +26,8 @@
 //! # let _ = queue; Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod config;
 mod endings;
 mod lease;

@@ -3,6 +3,8 @@
 //! process's metrics, registers them, and drains them on shutdown. Every call it
 //! answers gets a `tracing` span that continues the caller's W3C trace context.
 
+#![warn(missing_docs)]
+
 mod admission;
 mod body;
 mod builder;

@@ -38,6 +38,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use courier_client::{
     registry_from_env, BearerToken, BlockingProxy, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder,
     ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
