@@ -22,13 +22,16 @@ struct Options {
     queue: Option<syn::LitInt>,
     workers: Option<syn::LitInt>,
     ready: Option<Path>,
+    krate: Option<Path>,
 }
 
 impl Options {
     fn parse(attr: TokenStream) -> syn::Result<Self> {
         let mut options = Self::default();
         let parser = syn::meta::parser(|meta| {
-            if meta.path.is_ident("name") {
+            if meta.path.is_ident("crate") {
+                options.krate = Some(crate::krate::parse(&meta)?);
+            } else if meta.path.is_ident("name") {
                 options.name = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("services") {
                 let list: ExprArray = meta.value()?.parse()?;
@@ -64,7 +67,7 @@ impl Options {
             } else {
                 return Err(meta.error(
                     "unknown `#[component]` option; expected `name`, `services`, `channels`, `startup`, `shutdown`, \
-                     `health`, `max_concurrent`, `queue`, `workers` or `ready`",
+                     `health`, `max_concurrent`, `queue`, `workers`, `ready` or `crate`",
                 ));
             }
             Ok(())
@@ -160,11 +163,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         _ => quote!(::core::option::Option::None),
     };
     let (impl_generics, type_generics, where_clause) = item.generics.split_for_impl();
+    let private = crate::krate::private(options.krate.as_ref());
     Ok(quote! {
         #item
 
         const _: () = {
-            use ::courier::__private as __courier;
+            use #private as __courier;
 
             impl #impl_generics #ident #type_generics #where_clause {
                 /// What this component bundles and where it can be reached.

@@ -9,12 +9,21 @@ use syn::{spanned::Spanned, Attribute, FnArg, Ident, ImplItem, ImplItemFn, ItemI
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut item: ItemImpl = syn::parse2(item)?;
     let mut errors = Errors::default();
-    if !attr.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &attr,
-            "`#[health_checks]` takes no options; put them on each `#[health_check(...)]`",
-        ));
+    let mut krate = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            krate = Some(crate::krate::parse(&meta)?);
+            Ok(())
+        } else {
+            Err(meta.error(
+                "`#[health_checks]` takes only `crate = \"...\"`; put a check's options on its `#[health_check(...)]`",
+            ))
+        }
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, attr) {
+        errors.push(error);
     }
+    let private = crate::krate::private(krate.as_ref());
     if let Some((_, path, _)) = &item.trait_ {
         errors.push(syn::Error::new_spanned(
             path,
@@ -55,7 +64,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         #item
 
         const _: () = {
-            use ::courier::__private as __courier;
+            use #private as __courier;
 
             impl #impl_generics __courier::HealthChecks for #self_ty #where_clause {
                 fn health_checks(self: &__courier::Arc<Self>) -> __courier::Vec<__courier::HealthCheck> {

@@ -8,12 +8,16 @@ use syn::{parse_quote, ImplItem, ItemImpl};
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut manual = false;
+    let mut krate = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("manual") {
             manual = true;
             Ok(())
+        } else if meta.path.is_ident("crate") {
+            krate = Some(crate::krate::parse(&meta)?);
+            Ok(())
         } else {
-            Err(meta.error("unknown `#[implementation]` option; expected `manual`"))
+            Err(meta.error("unknown `#[implementation]` option; expected `manual` or `crate = \"...\"`"))
         }
     });
     syn::parse::Parser::parse2(parser, attr)?;
@@ -25,10 +29,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ));
     };
     let self_ty = item.self_ty.clone();
+    let private = crate::krate::private(krate.as_ref());
     let registration = (!manual).then(|| {
         quote! {
             const _: () = {
-                use ::courier::__private as __courier;
+                use #private as __courier;
                 const _: () = __courier::assert_discoverable::<#self_ty>();
                 __courier::inventory::submit! {
                     __courier::Implementation {
@@ -49,16 +54,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     item.items.push(parse_quote! {
         fn __courier_health_checks(
             self: ::std::sync::Arc<Self>,
-        ) -> ::std::vec::Vec<::courier::__private::HealthCheck> {
+        ) -> ::std::vec::Vec<#private::HealthCheck> {
             #[allow(unused_imports)]
-            use ::courier::__private::{DeclaresChecks as _, DeclaresNoChecks as _};
-            (&::courier::__private::ChecksOf(self)).declared_checks()
+            use #private::{DeclaresChecks as _, DeclaresNoChecks as _};
+            (&#private::ChecksOf(self)).declared_checks()
         }
     });
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     Ok(quote! {
         #item
-        impl #impl_generics ::courier::__private::Implemented<<dyn #service as ::courier::__private::Service>::Marker>
+        impl #impl_generics #private::Implemented<<dyn #service as #private::Service>::Marker>
             for #self_ty #where_clause {}
         #registration
     })

@@ -7,6 +7,7 @@ mod boxed;
 mod component;
 mod health;
 mod implementation;
+mod krate;
 mod naming;
 mod protobuf;
 mod rest;

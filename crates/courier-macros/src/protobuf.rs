@@ -115,11 +115,13 @@ pub(crate) fn expand_derive(input: TokenStream) -> syn::Result<TokenStream> {
         next = tag + 1;
     }
     let ident = &input.ident;
-    Ok(message(ident, &ident.to_string(), &doc_text(&input.attrs), &wire, &reserved))
+    let private = crate::krate::private(None);
+    Ok(message(&private, ident, &ident.to_string(), &doc_text(&input.attrs), &wire, &reserved))
 }
 
 /// prost's `Message` and courier's field traits for a struct.
 pub(crate) fn message(
+    private: &TokenStream,
     ident: &Ident,
     proto_name: &str,
     doc: &str,
@@ -132,7 +134,7 @@ pub(crate) fn message(
     let tags: Vec<u32> = fields.iter().map(|field| field.tag).collect();
     quote! {
         const _: () = {
-            use ::courier::__private as __courier;
+            use #private as __courier;
             use __courier::prost::{
                 bytes::{Buf, BufMut},
                 encoding::{DecodeContext, WireType},

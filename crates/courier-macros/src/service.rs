@@ -57,6 +57,7 @@ struct Options {
     name: Option<LitStr>,
     description: Option<LitStr>,
     protobuf: bool,
+    krate: Option<syn::Path>,
 }
 
 impl Options {
@@ -72,9 +73,12 @@ impl Options {
             } else if meta.path.is_ident("protobuf") {
                 options.protobuf = true;
                 Ok(())
+            } else if meta.path.is_ident("crate") {
+                options.krate = Some(crate::krate::parse(&meta)?);
+                Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[service]` option; expected `name = \"...\"`, `description = \"...\"` or `protobuf`",
+                    "unknown `#[service]` option; expected `name = \"...\"`, `description = \"...\"`, `protobuf` or `crate = \"...\"`",
                 ))
             }
         });
@@ -90,6 +94,8 @@ struct Service {
     name: String,
     description: String,
     protobuf: bool,
+    /// The path to courier's `__private` module, as generated code names it.
+    private: TokenStream,
     methods: Vec<Method>,
 }
 
@@ -156,6 +162,7 @@ impl Service {
             name: options.name.map(|name| name.value()).unwrap_or_else(|| snake_case(&item.ident.to_string())),
             description: options.description.map(|text| text.value()).unwrap_or_else(|| doc_text(&item.attrs)),
             protobuf: options.protobuf,
+            private: crate::krate::private(options.krate.as_ref()),
             methods,
         })
     }
@@ -223,14 +230,14 @@ impl Method {
     }
 
     /// The signatures of `submit_<method>` and `attach_<method>`.
-    fn job_signatures(&self) -> (Signature, Signature) {
+    fn job_signatures(&self, private: &TokenStream) -> (Signature, Signature) {
         let (submit, attach) = self.job_methods();
         let (ok, error) = (&self.ok, &self.error);
         let mut submit_sig = self.sig.clone();
         submit_sig.ident = submit;
-        submit_sig.output = parse_quote!(-> ::core::result::Result<::courier::__private::Job<#ok, #error>, #error>);
+        submit_sig.output = parse_quote!(-> ::core::result::Result<#private::Job<#ok, #error>, #error>);
         let attach_sig: Signature = parse_quote! {
-            fn #attach(&self, token: &str) -> ::core::result::Result<::courier::__private::Job<#ok, #error>, #error>
+            fn #attach(&self, token: &str) -> ::core::result::Result<#private::Job<#ok, #error>, #error>
         };
         (boxed::signature(&submit_sig), attach_sig)
     }
@@ -287,6 +294,7 @@ fn result_types(output: &ReturnType) -> Option<(Type, Type)> {
 
 impl ToTokens for Service {
     fn to_tokens(&self, tokens: &mut TokenStream) {
+        let private = &self.private;
         let descriptor = self.descriptor();
         let checks = self.type_checks();
         let arguments = self.argument_structs();
@@ -307,7 +315,7 @@ impl ToTokens for Service {
             #vis struct #marker;
 
             const _: () = {
-                use ::courier::__private as __courier;
+                use #private as __courier;
                 #checks
                 #guarded
                 #arguments
@@ -346,9 +354,10 @@ impl Service {
 
     /// The trait itself, object-safe and `Send + Sync`.
     fn service_trait(&self) -> TokenStream {
+        let private = &self.private;
         let mut item = self.item.clone();
         let marker = self.marker();
-        item.supertraits.push(parse_quote!(::courier::__private::Implemented<#marker>));
+        item.supertraits.push(parse_quote!(#private::Implemented<#marker>));
         item.supertraits.push(parse_quote!(::core::marker::Send));
         item.supertraits.push(parse_quote!(::core::marker::Sync));
         item.supertraits.push(parse_quote!('static));
@@ -364,7 +373,7 @@ impl Service {
             let name = method.sig.ident.to_string();
             let error = &method.error;
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
-            let (submit, attach) = method.job_signatures();
+            let (submit, attach) = method.job_signatures(&self.private);
             let submit_doc = format!(
                 "Submits `{name}` as a job and returns at once: the job's token, status, result and cancellation. \
                  Proxies only; an implementation answers `unavailable`."
@@ -375,8 +384,8 @@ impl Service {
                 #submit {
                     let _ = (#(#names,)*);
                     ::std::boxed::Box::pin(async {
-                        ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
-                            ::courier::__private::ServiceError::unavailable("jobs are submitted through a proxy from a ServiceManager, not on an implementation"),
+                        ::core::result::Result::Err(<#error as ::core::convert::From<#private::ServiceError>>::from(
+                            #private::ServiceError::unavailable("jobs are submitted through a proxy from a ServiceManager, not on an implementation"),
                         ))
                     })
                 }
@@ -385,8 +394,8 @@ impl Service {
                 #[doc = #attach_doc]
                 #attach {
                     let _ = token;
-                    ::core::result::Result::Err(<#error as ::core::convert::From<::courier::__private::ServiceError>>::from(
-                        ::courier::__private::ServiceError::unavailable("jobs are found through a proxy from a ServiceManager, not on an implementation"),
+                    ::core::result::Result::Err(<#error as ::core::convert::From<#private::ServiceError>>::from(
+                        #private::ServiceError::unavailable("jobs are found through a proxy from a ServiceManager, not on an implementation"),
                     ))
                 }
             });
@@ -396,7 +405,7 @@ impl Service {
             #[doc(hidden)]
             fn __courier_health_checks(
                 self: ::std::sync::Arc<Self>,
-            ) -> ::std::vec::Vec<::courier::__private::HealthCheck> {
+            ) -> ::std::vec::Vec<#private::HealthCheck> {
                 ::std::vec::Vec::new()
             }
         });
@@ -568,9 +577,16 @@ impl Service {
                         let wire = method.wire_arguments();
                         let wire_names: Vec<_> = wire.iter().map(|field| field.name).collect();
                         let tags: Vec<u32> = wire.iter().map(|field| field.tag).collect();
-                        let request_message = protobuf::message(&owned, &method.proto_name("Request"), "", &wire, &[]);
-                        let reply_message =
-                            protobuf::message(&reply, &method.proto_name("Reply"), "", &reply_fields, &[]);
+                        let request_message =
+                            protobuf::message(&self.private, &owned, &method.proto_name("Request"), "", &wire, &[]);
+                        let reply_message = protobuf::message(
+                            &self.private,
+                            &reply,
+                            &method.proto_name("Reply"),
+                            "",
+                            &reply_fields,
+                            &[],
+                        );
                         (
                             quote!(#[derive(::core::default::Default)]),
                             quote! {
@@ -719,7 +735,7 @@ impl Service {
             let codec = method.codec_type();
             let names: Vec<_> = method.arguments.iter().map(|(ident, _)| ident).collect();
             let jobs = method.queued.then(|| {
-                let (submit, attach) = method.job_signatures();
+                let (submit, attach) = method.job_signatures(&self.private);
                 quote! {
                     #submit {
                         ::std::boxed::Box::pin(async move {

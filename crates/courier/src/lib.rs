@@ -87,6 +87,10 @@ pub mod tls {
 /// serves the service on the `dispatch-protobuf` and `grpc` channels — every argument and
 /// result type must then map to protobuf (see [`ProtoMessage`]) — and gives it a `.proto`
 /// schema with its gRPC service: `<dyn YourTrait as Service>::DESCRIPTOR.protobuf`.
+/// `crate = "courier_core"` (on `#[service]`, `#[component]`, `#[implementation]` and
+/// `#[health_checks]` alike, as serde's `#[serde(crate = "...")]`) points the generated
+/// code at courier's parts through a path other than `::courier`: for crates below
+/// the facade, or a facade renamed in `Cargo.toml`.
 ///
 /// REST routes: put `#[rest("/prefix")]` below `#[service]`, and `#[get("/path/{arg}")]`,
 /// `#[post(...)]`, `#[put(...)]`, `#[patch(...)]` or `#[delete(...)]` on methods. Arguments
