@@ -1,11 +1,9 @@
 use bytes::Bytes;
-use courier_core::{jobs::JobId, rest::RestCall, ChannelKind, Format, MethodDescriptor, ServiceDescriptor};
+use courier_core::{
+    jobs::JobId, rest::RestCall, wire::METADATA_PREFIX, ChannelKind, Format, MethodDescriptor, ServiceDescriptor,
+};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Instant;
-
-/// The header prefix that carries call metadata; servers put it in the
-/// [`CallContext`](courier_core::CallContext).
-pub(crate) const METADATA_PREFIX: &str = "courier-meta-";
 
 /// One remote call as interceptors see it: which method, on which channel, with which
 /// headers and deadline. Interceptors are tower layers over a

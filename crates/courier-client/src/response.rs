@@ -1,10 +1,7 @@
 use crate::http::Exchange;
 use bytes::Bytes;
-use courier_core::{grpc, ErrorCode, Format, Outcome, Reply, ServiceError};
+use courier_core::{grpc, wire::ERROR_HEADER, ErrorCode, Format, Outcome, Reply, ServiceError};
 use http::{header, StatusCode};
-
-/// The header that marks a reply body as the method's own error.
-const ERROR_HEADER: &str = "courier-error";
 
 /// Whether an answer carries the method's own error.
 pub(crate) fn is_method_error(response: &Exchange) -> bool {

@@ -8,6 +8,7 @@ use crate::{
     observed, response,
     targets::Targets,
 };
+use courier_core::wire;
 use courier_core::{
     grpc,
     jobs::{JobId, JobStatus},
@@ -20,9 +21,6 @@ use std::{
     task::{Context, Poll},
     time::{Duration, Instant},
 };
-
-/// The time left for a call, in milliseconds, as servers read it.
-const DEADLINE_HEADER: &str = "courier-deadline-ms";
 
 /// How a proxy's calls survive failing instances.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +84,7 @@ impl Sender {
             .iter()
             .map(|method| match service.grpc_path(method).filter(|_| grpc_call(channel, method)) {
                 Some(path) => path,
-                None => format!("/invoke/{component}/{}/{}", service.name, method.name),
+                None => wire::invoke_path(component, service.name, method.name),
             })
             .collect();
         Self { inner: Arc::new(Inner { client, targets, policy, paths, jobs: Mutex::default() }) }
@@ -241,7 +239,7 @@ impl Inner {
         headers.extend(call.headers.clone());
         match remaining {
             Some(remaining) if call.deadline != call.default_deadline => {
-                headers.insert(DEADLINE_HEADER, HeaderValue::from(remaining.as_millis().max(1) as u64));
+                headers.insert(wire::DEADLINE_HEADER, HeaderValue::from(remaining.as_millis().max(1) as u64));
             }
             _ => {}
         }
@@ -278,7 +276,7 @@ impl Inner {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(grpc::CONTENT_TYPE));
         headers.insert(header::TE, HeaderValue::from_static("trailers"));
         for (name, value) in &call.headers {
-            let name = match name.as_str().strip_prefix(crate::call::METADATA_PREFIX) {
+            let name = match name.as_str().strip_prefix(wire::METADATA_PREFIX) {
                 Some(key) => match http::HeaderName::try_from(key) {
                     Ok(name) => name,
                     Err(_) => continue,

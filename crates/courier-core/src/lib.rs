@@ -36,6 +36,7 @@ pub mod sync;
 pub mod telemetry;
 pub mod tls;
 mod trace;
+pub mod wire;
 
 pub use channel::{invoke, Arguments, Call, Channel, ChannelKind, MethodCodec, Outcome, Reply};
 pub use codec::{Codec, Format, JsonCodec, MsgPackCodec};

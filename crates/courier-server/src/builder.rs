@@ -4,7 +4,7 @@ use crate::{
     fast_path::{Dispatcher, Host},
     grpc,
     health::{self, Health},
-    invoke::{self, DispatchTable, PREFIX},
+    invoke::{self, DispatchTable},
     jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
     lifecycle::Lifecycle,
@@ -24,10 +24,12 @@ use axum::{
 };
 use courier_core::{
     auth::Authenticator,
-    description::{ComponentDescription, Description, DESCRIBE_PATH},
+    description::{ComponentDescription, Description},
     jobs::{InProcessQueue, JobQueue},
-    publish_local, publish_local_jobs, BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry,
-    ComponentRegistry, HealthCheck, HealthChecks, HealthManager, Implementation, Registration, Service,
+    publish_local, publish_local_jobs,
+    wire::{DESCRIBE_PATH, INVOKE_PREFIX},
+    BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry, HealthCheck,
+    HealthChecks, HealthManager, Implementation, Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -428,10 +430,13 @@ impl ServerBuilder {
             }
             for (component, layer) in component_layers {
                 let routes = layer.wrap(any(invoke::invoke).with_state(Arc::clone(&table)));
-                router = router.route(&format!("{PREFIX}{component}/{{*path}}"), routes.layer(observe.clone()));
+                router = router.route(&format!("{INVOKE_PREFIX}{component}/{{*path}}"), routes.layer(observe.clone()));
             }
             let mut router = router
-                .route(&format!("{PREFIX}{{*path}}"), any(invoke::invoke).with_state(table).layer(observe.clone()))
+                .route(
+                    &format!("{INVOKE_PREFIX}{{*path}}"),
+                    any(invoke::invoke).with_state(table).layer(observe.clone()),
+                )
                 .merge(health_routes)
                 .route(DESCRIBE_PATH, get(move || async move { Json(description) }))
                 .merge(metrics::routes())

@@ -4,16 +4,11 @@
 use axum::response::Response;
 use courier_core::{
     auth::{Access, Authenticator, Credentials, Principal},
+    wire::{DEADLINE_HEADER, METADATA_PREFIX},
     CallContext, ErrorCode, ServiceError, TraceContext,
 };
 use http::{header, Extensions, HeaderMap, HeaderValue};
 use std::time::{Duration, Instant};
-
-/// Metadata travels as headers with this prefix: `courier-meta-tenant: acme`.
-pub const METADATA_PREFIX: &str = "courier-meta-";
-
-/// The time left for the call, in milliseconds.
-pub const DEADLINE_HEADER: &str = "courier-deadline-ms";
 
 /// The context a request carries, once its caller may call a method with this access
 /// rule: a 401 without a valid credential, a 403 without the role. A caller the

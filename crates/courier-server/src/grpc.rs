@@ -5,16 +5,17 @@
 //! and handler. The answer is one message and `grpc-status: 0`, or a status alone
 //! (`Trailers-Only`) for a fault; see [`courier_core::grpc`] for the codes.
 
-use crate::{
-    context::{DEADLINE_HEADER, METADATA_PREFIX},
-    invoke::{error_response, read_body, DispatchTable},
-};
+use crate::invoke::{error_response, read_body, DispatchTable};
 use axum::{
     body::Body,
     extract::{Request, State},
     response::Response,
 };
-use courier_core::{grpc, Dispatched, ErrorCode, Format, ServiceError};
+use courier_core::{
+    grpc,
+    wire::{DEADLINE_HEADER, METADATA_PREFIX},
+    Dispatched, ErrorCode, Format, ServiceError,
+};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use http_body_util::StreamBody;
 use hyper::body::Frame;

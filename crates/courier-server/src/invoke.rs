@@ -15,18 +15,12 @@ use bytes::Bytes;
 use courier_core::{
     auth::{Access, Authenticator},
     jobs::{JobQueue, JobStatus},
-    BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
+    wire, BoundService, ChannelKind, ComponentDescriptor, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use http_body_util::{LengthLimitError, Limited};
 use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
-
-/// The header that marks a reply body as the method's own error.
-pub(crate) const ERROR_HEADER: &str = "courier-error";
-
-/// The path prefix of every dispatch endpoint.
-pub(crate) const PREFIX: &str = "/invoke/";
 
 pub(crate) struct Endpoint {
     dispatcher: Arc<dyn Dispatch>,
@@ -75,7 +69,7 @@ impl DispatchTable {
         direct: bool,
     ) {
         for method in service.descriptor.methods {
-            let path = format!("{PREFIX}{}/{}/{}", component.name, service.descriptor.name, method.name);
+            let path = wire::invoke_path(component.name, service.descriptor.name, method.name);
             // A service not declared for protobuf is not served on that channel.
             let channels = component
                 .channels
@@ -126,7 +120,7 @@ pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Req
         Ok(Answer::Dispatched(Dispatched::Value(body))) => encoded(StatusCode::OK, reply_format, body),
         Ok(Answer::Dispatched(Dispatched::MethodError(body))) => {
             let mut response = encoded(StatusCode::INTERNAL_SERVER_ERROR, reply_format, body);
-            response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+            response.headers_mut().insert(wire::ERROR_HEADER, HeaderValue::from_static(wire::METHOD_ERROR));
             response
         }
         Ok(Answer::Dispatched(Dispatched::Failed(error))) | Err(error) => {

@@ -5,7 +5,7 @@
 
 use crate::{
     context::{admit, challenge},
-    invoke::{encoded, error_response, ERROR_HEADER},
+    invoke::{encoded, error_response},
 };
 use axum::{
     extract::{Request, State},
@@ -17,16 +17,13 @@ use bytes::Bytes;
 use courier_core::{
     auth::{Access, Authenticator},
     jobs::{not_kept, JobId, JobOutcome, JobQueue, JobRecord, JobRequest, JobStatus},
-    telemetry, CallContext, ErrorCode, Format, ServiceError,
+    telemetry, wire, CallContext, ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 /// The path of a job's resource.
 pub(crate) const JOBS_PATH: &str = "/jobs/{id}";
-
-/// The header that says where a job is, on every answer about one.
-pub(crate) const STATE_HEADER: &str = "courier-job-state";
 
 /// The longest `?wait=` a status request may ask for.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -78,7 +75,7 @@ pub(crate) fn accepted(format: Format, status: &JobStatus) -> Response {
 
 fn status_response(code: StatusCode, format: Format, status: &JobStatus) -> Response {
     let mut response = encoded(code, format, status.encode(format));
-    response.headers_mut().insert(STATE_HEADER, HeaderValue::from_static(status.state.as_str()));
+    response.headers_mut().insert(wire::JOB_STATE_HEADER, HeaderValue::from_static(status.state.as_str()));
     if !status.state.is_done() {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
@@ -138,12 +135,12 @@ fn result_response(record: &JobRecord, format: Format) -> Response {
         Some(JobOutcome::MethodError { format, body, status }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = encoded(status, *format, body.clone());
-            response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+            response.headers_mut().insert(wire::ERROR_HEADER, HeaderValue::from_static(wire::METHOD_ERROR));
             response
         }
         Some(JobOutcome::Fault(error)) => error_response(format, error),
     };
-    response.headers_mut().insert(STATE_HEADER, HeaderValue::from_static(record.status.state.as_str()));
+    response.headers_mut().insert(wire::JOB_STATE_HEADER, HeaderValue::from_static(record.status.state.as_str()));
     response
 }
 

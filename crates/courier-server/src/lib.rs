@@ -29,7 +29,7 @@ mod tls;
 mod workers;
 
 pub use builder::ServerBuilder;
-pub use context::{DEADLINE_HEADER, METADATA_PREFIX};
+pub use courier_core::wire::{DEADLINE_HEADER, METADATA_PREFIX};
 pub use error::ServerError;
 pub use layer::ServerLayer;
 pub use server::Server;

@@ -4,7 +4,7 @@
 use crate::{
     admission::{Gate, Limit},
     context::{admit, challenge},
-    invoke::{self, error_response, read_body, within, ERROR_HEADER},
+    invoke::{self, error_response, read_body, within},
     jobs::{self, QueuedMethod},
     layer::ComponentLayer,
 };
@@ -18,7 +18,7 @@ use courier_core::{
     auth::{Access, Authenticator},
     jobs::JobQueue,
     rest::{HttpMethod, RestRequest, RestRoute},
-    BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, MethodDescriptor, ServiceError,
+    wire, BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, MethodDescriptor, ServiceError,
 };
 use futures_util::FutureExt;
 use http::{header, HeaderValue, StatusCode};
@@ -199,7 +199,7 @@ async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Reques
     }
     let mut response = (status, [(header::CONTENT_TYPE, Format::Json.content_type())], answer.body).into_response();
     if answer.method_error {
-        response.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static("method"));
+        response.headers_mut().insert(wire::ERROR_HEADER, HeaderValue::from_static(wire::METHOD_ERROR));
     }
     Ok(response)
 }

@@ -1,5 +1,5 @@
-use crate::invoke::PREFIX;
 use axum::extract::{MatchedPath, Request};
+use courier_core::wire::{self, INVOKE_PREFIX};
 use courier_core::{telemetry::CallLabels, ChannelKind, ComponentDescriptor, Format, ServiceDescriptor};
 use http::header;
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ impl Endpoints {
     /// `instance`.
     pub(crate) fn add(&mut self, component: &ComponentDescriptor, service: &'static ServiceDescriptor, instance: &str) {
         for method in service.methods {
-            let path = format!("{PREFIX}{}/{}/{}", component.name, service.name, method.name);
+            let path = wire::invoke_path(component.name, service.name, method.name);
             let endpoint = || Endpoint { service: service.name, method: method.name, instance: instance.to_owned() };
             if let Some(grpc) = service.grpc_path(method) {
                 self.grpc.insert(grpc, endpoint());
@@ -66,7 +66,7 @@ impl Endpoints {
         match endpoint {
             Some(endpoint) => endpoint.labels(ChannelKind::Rest.name()),
             // A REST route, with an HTTP method it does not take.
-            None if route.is_some_and(|route| !route.starts_with(PREFIX)) => {
+            None if route.is_some_and(|route| !route.starts_with(INVOKE_PREFIX)) => {
                 Endpoint::unknown(ChannelKind::Rest.name())
             }
             // A dispatch path that names no method.

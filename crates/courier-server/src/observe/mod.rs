@@ -80,7 +80,7 @@ where
             let outcome = match response.extensions().get::<GrpcOutcome>() {
                 Some(GrpcOutcome(outcome)) => outcome,
                 None => {
-                    let method_error = response.headers().contains_key(crate::invoke::ERROR_HEADER);
+                    let method_error = response.headers().contains_key(courier_core::wire::ERROR_HEADER);
                     telemetry::response_outcome(response.status().as_u16(), method_error)
                 }
             };

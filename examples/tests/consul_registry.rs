@@ -1,4 +1,6 @@
-//! ConsulRegistry against a real Consul agent (`consul agent -dev`, started per test).
+//! ConsulRegistry against a real Consul agent (`consul agent -dev`, started per test):
+//! registration, health checks, watches, ACLs, an agent that goes away and returns, and
+//! Consul's own tools.
 
 use courier::{prelude::*, ConsulRegistry, ErrorCode, ServerError};
 use courier_examples::{Greeter, GreeterComponent, Polite};
