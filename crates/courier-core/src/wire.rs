@@ -11,7 +11,7 @@
 //! | a method's own error | the error in the method's error type, with [`ERROR_HEADER`]: [`METHOD_ERROR`] |
 //! | courier's faults | the status of their code, and a `{code, message}` body in the caller's codec |
 //! | a queued call | `202 Accepted`, `Location: /jobs/<id>`, the job's status; [`JOB_STATE_HEADER`] on every answer about a job |
-//! | a multiplexed connection | `GET` [`MUX_PATH`] with `Upgrade:` [`MUX_PROTOCOL`], then frames ([`crate::mux`]) |
+//! | a multiplexed connection | `GET` [`MUX_PATH`] with `Upgrade:` [`MUX_PROTOCOL`], then frames (see `courier_core::mux`) |
 //! | what a server runs | `GET` [`DESCRIBE_PATH`] |
 
 pub use crate::description::DESCRIBE_PATH;
