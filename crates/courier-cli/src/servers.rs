@@ -3,7 +3,7 @@
 use crate::failure::Failure;
 use courier::{
     description::{ComponentDescription, Description, DESCRIBE_PATH},
-    ComponentRegistry, Registration, ServiceError, PEERS_VARIABLE,
+    ComponentRegistry, Registration, ServiceError, CONSUL_ADDRESS_VARIABLE, PEERS_VARIABLE,
 };
 use std::{sync::Arc, time::Duration};
 
@@ -12,9 +12,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The registry the environment names; a command needs one that knows other processes.
 pub(crate) fn registry() -> Result<Arc<dyn ComponentRegistry>, Failure> {
-    if std::env::var_os(PEERS_VARIABLE).is_none() && std::env::var_os("CONSUL_HTTP_ADDR").is_none() {
+    if std::env::var_os(PEERS_VARIABLE).is_none() && std::env::var_os(CONSUL_ADDRESS_VARIABLE).is_none() {
         return Err(Failure::Usage(format!(
-            "no registry to look in: set CONSUL_HTTP_ADDR to a Consul agent, or {PEERS_VARIABLE} to \
+            "no registry to look in: set {CONSUL_ADDRESS_VARIABLE} to a Consul agent, or {PEERS_VARIABLE} to \
              `component=http://host:port` entries"
         )));
     }

@@ -55,7 +55,7 @@ pub use courier_core::{
 pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
 
 #[cfg(feature = "consul")]
-pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder};
+pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder, ADDRESS_VARIABLE as CONSUL_ADDRESS_VARIABLE};
 #[cfg(feature = "nats")]
 pub use courier_nats::{NatsQueue, NatsQueueBuilder};
 
