@@ -1,45 +1,41 @@
 use crate::{
     admission::{Gate, Limit},
-    docs,
     fast_path::{Dispatcher, Host},
-    grpc,
     health::{self, Health},
     invoke::{self, DispatchTable},
     jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
     lifecycle::Lifecycle,
-    metrics,
     observe::{Endpoints, ObserveLayer},
-    openapi::{self, OPENAPI_PATH},
+    pipeline::Pipeline,
     rest::RestRoutes,
+    routes::{RouterChange, Routes},
     serve::{Limits, Serving},
     server::{AbortOnDrop, Running, Server},
+    startup::Assembly,
     tls::{Acceptor, TlsConfig},
-    workers::{Crew, Workers},
+    workers::Crew,
     ServerError,
 };
-use axum::{
-    routing::{any, get},
-    Json, Router,
-};
+use axum::Router;
 use courier_core::{
     auth::Authenticator,
     description::{ComponentDescription, Description},
     jobs::{InProcessQueue, JobQueue},
-    publish_local, publish_local_jobs,
-    wire::{DESCRIBE_PATH, INVOKE_PREFIX},
+    tls::TlsError,
+    wire::MUX_PATH,
     BoundService, ChannelKind, CheckOptions, CheckResult, Component, ComponentEntry, ComponentRegistry, HealthCheck,
     HealthChecks, HealthManager, Implementation, Registration, Service,
 };
 use std::{collections::HashMap, fmt, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
-type RouterChange = Box<dyn FnOnce(Router) -> Router + Send>;
-
 /// Configures and starts a [`Server`]. Made by [`Server::builder`].
 #[must_use = "a builder does nothing until `.start().await`"]
 pub struct ServerBuilder {
     bind: String,
+    /// A listener to serve on instead of binding `bind`.
+    listener: Option<TcpListener>,
     advertise: Option<String>,
     /// `None`: the registry the environment names, resolved at start.
     registry: Option<Arc<dyn ComponentRegistry>>,
@@ -79,6 +75,7 @@ impl Default for ServerBuilder {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:0".into(),
+            listener: None,
             advertise: None,
             registry: None,
             components: Vec::new(),
@@ -298,11 +295,91 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds, runs the startup hooks, starts serving and registers every component.
+    /// Serves on this listener instead of binding [`bind`](Self::bind)'s address: one the
+    /// program opened itself, or was handed (socket activation, a test's port).
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Binds (or takes the [`listener`](Self::listener)), runs the startup hooks, starts
+    /// serving and registers every component.
     ///
     /// A failing startup hook stops here: nothing is registered, and components that
     /// had started are shut down again.
     pub async fn start(mut self) -> Result<Server, ServerError> {
+        let tls = match &self.tls {
+            Some(config) => {
+                let acceptor = Acceptor::new(config.server_config()?);
+                let watching = acceptor.watch(config.clone())?;
+                Some((acceptor, watching.map(AbortOnDrop)))
+            }
+            None => None,
+        };
+        let listener = match self.listener.take() {
+            Some(listener) => listener,
+            None => TcpListener::bind(&self.bind)
+                .await
+                .map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?,
+        };
+        let local_addr =
+            listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
+        let limits = self.limits();
+        let (acceptor, watching) = tls.unzip();
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let assembly = Assembly {
+            tls: acceptor.clone(),
+            _tls_watch: watching.flatten(),
+            ..self.assemble(local_addr, scheme).await?
+        };
+        let serving = |host| (Serving::spawn(listener, host, &limits, acceptor), ());
+        let (server, ()) = assembly.launch(serving).await?;
+        Ok(server)
+    }
+
+    /// Starts as [`start`](Self::start) does, but serves nothing itself: the [`Router`]
+    /// answers every route the server would — dispatch, REST, gRPC, health, metrics,
+    /// jobs, multiplexed connections — for an axum app of the program's own to serve
+    /// (merge it into the app's router, and serve with `axum::serve`, which takes the
+    /// upgrades multiplexed connections need). `address` is where that app listens: the
+    /// components are registered there (or at [`advertise`](Self::advertise)'s host on
+    /// its port). TLS is the app's to terminate, so [`tls`](Self::tls) is refused here.
+    ///
+    /// ```no_run
+    /// # use courier_server as courier;
+    /// # use courier::Server;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// let (mut server, courier) = Server::builder().discover().start_router(listener.local_addr()?).await?;
+    /// let app = axum::Router::new().route("/", axum::routing::get(|| async { "home" })).merge(courier);
+    /// axum::serve(listener, app).with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+    /// server.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_router(self, address: SocketAddr) -> Result<(Server, Router), ServerError> {
+        if self.tls.is_some() {
+            let refused = "a server mounted in another app serves TLS as that app does: leave out `.tls(...)`";
+            return Err(TlsError::Refused(refused.to_owned()).into());
+        }
+        let limits = self.limits();
+        let assembly = self.assemble(address, "http").await?;
+        assembly
+            .launch(|host: Host| {
+                let (serving, hub) = Serving::mounted(&limits);
+                let router = host.router().clone().route(MUX_PATH, hub.route(host));
+                (serving, router)
+            })
+            .await
+    }
+
+    fn limits(&self) -> Limits {
+        Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes }
+    }
+
+    /// Everything a server is made of, once its listener's address is known: its
+    /// components with their implementations and registrations, its routes, its
+    /// workers. Nothing runs yet.
+    async fn assemble(mut self, local_addr: SocketAddr, scheme: &str) -> Result<Assembly, ServerError> {
         if self.discover {
             self.add_discovered();
         }
@@ -311,29 +388,15 @@ impl ServerBuilder {
             None => registry_from_env().map_err(ServerError::Environment)?,
         };
         let bound = self.bind_services()?;
-        let tls = match &self.tls {
-            Some(config) => {
-                let acceptor = Acceptor::new(config.server_config()?);
-                let watching = acceptor.watch(config.clone())?;
-                Some((acceptor, watching))
-            }
-            None => None,
-        };
-        let listener = TcpListener::bind(&self.bind)
-            .await
-            .map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
-        let local_addr =
-            listener.local_addr().map_err(|source| ServerError::Bind { address: self.bind.clone(), source })?;
-        let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", advertised(local_addr, self.advertise.as_deref()));
-
         let gate = Gate::new();
-        let mut table = DispatchTable::new(
-            self.max_body_bytes,
+        let pipeline = Arc::new(Pipeline::new(
             self.authenticator.clone(),
             Arc::clone(&gate),
             Arc::clone(&self.jobs),
-        );
+            self.max_body_bytes,
+        ));
+        let mut table = DispatchTable::new(Arc::clone(&pipeline));
         let mut desk = JobDesk::new(Arc::clone(&self.jobs), self.authenticator.clone());
         let mut health = HealthManager::new();
         self.health_checks.drain(..).for_each(|check| health.add(check));
@@ -345,26 +408,15 @@ impl ServerBuilder {
             let descriptor = component.descriptor();
             let instance_id =
                 format!("{}-{}-{}-{}", descriptor.name, local_addr.ip(), local_addr.port(), std::process::id());
-            let on_rest = descriptor.channels.contains(&ChannelKind::Rest)
-                && self.channels.as_ref().is_none_or(|allowed| allowed.contains(&ChannelKind::Rest));
+            let on_rest = descriptor.channels.contains(&ChannelKind::Rest) && self.serves(ChannelKind::Rest);
             let limit = descriptor.max_concurrent.map(|max| Limit::new(descriptor.name, max, descriptor.queue));
             let layer = self.component_layers.get(descriptor.name);
             for service in descriptor.services {
-                table.add(descriptor, &bound[service.name], limit.as_ref(), layer.is_none());
+                let implementation = &bound[service.name];
+                table.add(descriptor, implementation, limit.as_ref(), layer.is_none());
                 endpoints.add(descriptor, service, &instance_id);
                 if on_rest {
-                    let implementation = &bound[service.name];
-                    rest.add(
-                        descriptor,
-                        implementation,
-                        &self.jobs,
-                        self.max_body_bytes,
-                        self.authenticator.as_ref(),
-                        &gate,
-                        limit.as_ref(),
-                        layer,
-                    )
-                    .map_err(ServerError::Routes)?;
+                    rest.add(descriptor, implementation, &pipeline, limit.as_ref(), layer);
                     endpoints.add_rest(service, &instance_id);
                 }
                 for method in service.methods.iter().filter(|method| method.queued) {
@@ -372,7 +424,7 @@ impl ServerBuilder {
                 }
                 if !checked.contains(&service.name) {
                     checked.push(service.name);
-                    for check in bound[service.name].health_checks() {
+                    for check in implementation.health_checks() {
                         health.add_for_service(service.name, check.clone());
                     }
                 }
@@ -391,15 +443,13 @@ impl ServerBuilder {
                     .channels
                     .iter()
                     .copied()
-                    .filter(|channel| *channel != ChannelKind::Local)
-                    .filter(|channel| self.channels.as_ref().is_none_or(|allowed| allowed.contains(channel)))
+                    .filter(|channel| *channel != ChannelKind::Local && self.serves(*channel))
                     .collect(),
                 health_url: Some(format!("{url}{}", health::path(descriptor))),
             });
         }
         let descriptors: Vec<_> = self.components.iter().map(|component| component.descriptor()).collect();
         let health = Health::new(health, Lifecycle::new(descriptors.iter().map(|component| component.name)));
-        let health_routes = health::routes(&health, &descriptors);
         let description = Description {
             components: descriptors
                 .iter()
@@ -407,110 +457,45 @@ impl ServerBuilder {
                 .collect(),
         };
         let observe = ObserveLayer::new(endpoints);
-        let router_changes = self.router_changes;
-        let docs = self.docs;
-        let component_layers = self.component_layers;
         let table = Arc::new(table);
         // Known dispatch endpoints skip the router, with the same handler and layer.
         let direct = (!self.layered).then(|| {
             let handler = axum::handler::Handler::with_state(invoke::invoke, Arc::clone(&table));
             (Arc::clone(&table), Dispatcher::new(tower::Layer::layer(&observe, handler)))
         });
-        // axum refuses conflicting routes by panicking; a server refuses them with an error.
-        let router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            let document = openapi::document(&rest.mounted);
-            let mut router = Router::new();
-            for (path, component) in table.grpc_paths() {
-                let route = any(grpc::serve).with_state(Arc::clone(&table));
-                let route = match component_layers.get(component) {
-                    Some(layer) => layer.wrap(route),
-                    None => route,
-                };
-                router = router.route(path, route.layer(observe.clone()));
-            }
-            for (component, layer) in component_layers {
-                let routes = layer.wrap(any(invoke::invoke).with_state(Arc::clone(&table)));
-                router = router.route(&format!("{INVOKE_PREFIX}{component}/{{*path}}"), routes.layer(observe.clone()));
-            }
-            let mut router = router
-                .route(
-                    &format!("{INVOKE_PREFIX}{{*path}}"),
-                    any(invoke::invoke).with_state(table).layer(observe.clone()),
-                )
-                .merge(health_routes)
-                .route(DESCRIBE_PATH, get(move || async move { Json(description) }))
-                .merge(metrics::routes())
-                .merge(desk.routes());
-            if !rest.mounted.is_empty() {
-                router = router
-                    .route(OPENAPI_PATH, get(move || async move { Json(document) }))
-                    .merge(rest.into_router().route_layer(observe));
-                if docs {
-                    router = router.merge(docs::routes());
-                }
-            }
-            let mut router = router.fallback(invoke::not_found);
-            for change in router_changes {
-                router = change(router);
-            }
-            router
-        }))
-        .map_err(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
-                .unwrap_or_else(|| "two routes overlap".to_owned());
-            ServerError::Routes(message)
-        })?;
-
-        let components: Vec<Arc<dyn Component>> = self.components.into_iter().map(Arc::from).collect();
-        let crews: Vec<(Crew, usize)> = components
-            .iter()
-            .filter(|component| component.descriptor().has_queued_methods())
-            .map(|component| {
-                let descriptor = component.descriptor();
-                let methods =
-                    descriptor
-                        .services
-                        .iter()
-                        .flat_map(|service| {
-                            let dispatcher = &bound[service.name].dispatcher;
-                            service.methods.iter().filter(|method| method.queued).map(move |method| {
-                                ((service.name, method.name), (Arc::clone(dispatcher), method.index))
-                            })
-                        })
-                        .collect();
-                let crew = Crew { component: Arc::clone(component), queue: Arc::clone(&self.jobs), methods };
-                (crew, self.workers.get(descriptor.name).copied().unwrap_or(descriptor.workers))
-            })
-            .collect();
-        let running: Vec<Running> = components
-            .into_iter()
-            .zip(registrations)
-            .map(|(component, registration)| Running::new(component, registration))
-            .collect();
-        let mut server =
-            Server::new(local_addr, url, registry, running, bound.into_values().collect(), self.drain_timeout, health);
-        server.gate = gate;
-        server.start_components().await?;
-        let limits = Limits { max_header_bytes: self.max_header_bytes, max_body_bytes: self.max_body_bytes };
-        let (acceptor, watching) = tls.unzip();
-        server.tls = acceptor.clone();
-        server.tls_watch = watching.flatten().map(AbortOnDrop);
-        server.serving = Some(Serving::spawn(listener, Host::new(direct, router), limits, acceptor));
-        server.bound.iter().for_each(publish_local);
-        // In-process callers of queued methods go through the queue too.
-        for (crew, _) in &crews {
-            let component = crew.component.descriptor();
-            for service in server.bound.iter().filter(|bound| component.serves(bound.descriptor.name)) {
-                publish_local_jobs(service, component.name, Arc::clone(&crew.queue));
-            }
+        let router = Routes {
+            table,
+            observe,
+            component_layers: self.component_layers,
+            health: (health::routes(&health, &descriptors), descriptors.iter().map(|d| health::path(d)).collect()),
+            description,
+            desk,
+            rest,
+            docs: self.docs,
+            changes: self.router_changes,
         }
-        server.workers = Some(Workers::spawn(crews));
-        server.register().await?;
-        tracing::info!(url = %server.url(), components = ?server.component_names(), "courier server started");
-        Ok(server)
+        .build()?;
+        let components: Vec<Arc<dyn Component>> = self.components.into_iter().map(Arc::from).collect();
+        let crews = crews(&components, &bound, &self.jobs, &self.workers);
+        Ok(Assembly {
+            local_addr,
+            url,
+            registry,
+            running: components.into_iter().zip(registrations).map(|(c, r)| Running::new(c, r)).collect(),
+            bound: bound.into_values().collect(),
+            crews,
+            health,
+            gate,
+            drain_timeout: self.drain_timeout,
+            host: Host::new(direct, router),
+            tls: None,
+            _tls_watch: None,
+        })
+    }
+
+    /// Whether the server serves `channel`, as far as [`channels`](Self::channels) says.
+    fn serves(&self, channel: ChannelKind) -> bool {
+        self.channels.as_ref().is_none_or(|allowed| allowed.contains(&channel))
     }
 
     fn add_discovered(&mut self) {
@@ -557,6 +542,33 @@ impl ServerBuilder {
         }
         Ok(bound)
     }
+}
+
+/// The workers of every component with queued methods, and how many run at once.
+fn crews(
+    components: &[Arc<dyn Component>],
+    bound: &HashMap<&'static str, BoundService>,
+    queue: &Arc<dyn JobQueue>,
+    workers: &HashMap<String, usize>,
+) -> Vec<(Crew, usize)> {
+    let crew = |component: &Arc<dyn Component>| {
+        let descriptor = component.descriptor();
+        let methods = descriptor
+            .services
+            .iter()
+            .flat_map(|service| {
+                let dispatcher = &bound[service.name].dispatcher;
+                service
+                    .methods
+                    .iter()
+                    .filter(|method| method.queued)
+                    .map(move |method| ((service.name, method.name), (Arc::clone(dispatcher), method.index)))
+            })
+            .collect();
+        let crew = Crew { component: Arc::clone(component), queue: Arc::clone(queue), methods };
+        (crew, workers.get(descriptor.name).copied().unwrap_or(descriptor.workers))
+    };
+    components.iter().filter(|component| component.descriptor().has_queued_methods()).map(crew).collect()
 }
 
 /// `host:port` as other processes should dial it.

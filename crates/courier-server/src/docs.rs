@@ -7,6 +7,11 @@ use http::header;
 /// Where the page is served.
 pub(crate) const DOCS_PATH: &str = "/docs";
 
+/// Every path the page serves: itself and its assets.
+pub(crate) const PATHS: [&str; 3] = [DOCS_PATH, SCRIPT_PATH, STYLE_PATH];
+const SCRIPT_PATH: &str = "/docs/swagger-ui-bundle.js";
+const STYLE_PATH: &str = "/docs/swagger-ui.css";
+
 const PAGE: &str = r##"<!doctype html>
 <html lang="en">
 <head>
@@ -35,8 +40,8 @@ const CACHED: &str = "public, max-age=86400";
 pub(crate) fn routes() -> Router {
     Router::new()
         .route(DOCS_PATH, get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE) }))
-        .route("/docs/swagger-ui-bundle.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
-        .route("/docs/swagger-ui.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route(SCRIPT_PATH, get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+        .route(STYLE_PATH, get(|| async { asset("text/css; charset=utf-8", STYLE) }))
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> impl IntoResponse {

@@ -41,6 +41,11 @@ impl Host {
         Self { direct, router, hub: None, client: None }
     }
 
+    /// The router, for what the fast path does not answer.
+    pub(crate) fn router(&self) -> &Router {
+        &self.router
+    }
+
     /// Serves a connection whose caller presented this certificate, if any.
     pub(crate) fn with_client(mut self, certificate: Option<Arc<ClientCertificate>>) -> Self {
         self.client = certificate;

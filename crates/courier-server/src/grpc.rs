@@ -5,7 +5,7 @@
 //! and handler. The answer is one message and `grpc-status: 0`, or a status alone
 //! (`Trailers-Only`) for a fault; see [`courier_core::grpc`] for the codes.
 
-use crate::invoke::{error_response, read_body, DispatchTable};
+use crate::{invoke::DispatchTable, pipeline::read_body, response::error_response};
 use axum::{
     body::Body,
     extract::{Request, State},

@@ -5,7 +5,7 @@
 
 use crate::{
     context::{admit, challenge},
-    invoke::{encoded, error_response},
+    response::{encoded, error_response, method_error},
 };
 use axum::{
     extract::{Request, State},
@@ -134,9 +134,7 @@ fn result_response(record: &JobRecord, format: Format) -> Response {
         Some(JobOutcome::Value { format, body }) => encoded(StatusCode::OK, *format, body.clone()),
         Some(JobOutcome::MethodError { format, body, status }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = encoded(status, *format, body.clone());
-            response.headers_mut().insert(wire::ERROR_HEADER, HeaderValue::from_static(wire::METHOD_ERROR));
-            response
+            method_error(status, *format, body.clone())
         }
         Some(JobOutcome::Fault(error)) => error_response(format, error),
     };

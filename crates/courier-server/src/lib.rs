@@ -22,9 +22,13 @@ mod metrics;
 mod mux;
 mod observe;
 mod openapi;
+mod pipeline;
+mod response;
 mod rest;
+mod routes;
 mod serve;
 mod server;
+mod startup;
 mod tls;
 mod workers;
 

@@ -4,8 +4,12 @@
 //! path, router, limits, authentication, tracing and metrics alike — and its response
 //! goes back as a frame as soon as it is ready; responses are written in batches.
 
-use crate::{fast_path::Host, invoke::error_response, server::AbortOnDrop};
-use axum::{body::Body, response::Response};
+use crate::{fast_path::Host, response::error_response, server::AbortOnDrop};
+use axum::{
+    body::Body,
+    response::Response,
+    routing::{get, MethodRouter},
+};
 use bytes::{Bytes, BytesMut};
 use courier_core::{
     mux::{cancelled, Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
@@ -48,7 +52,7 @@ impl Hub {
     }
 
     /// Whether `request` asks to upgrade to a multiplexed connection.
-    pub(crate) fn wants(request: &http::Request<hyper::body::Incoming>) -> bool {
+    pub(crate) fn wants<B>(request: &http::Request<B>) -> bool {
         request.uri().path() == courier_core::mux::PATH
             && request.headers().get(header::UPGRADE).is_some_and(|protocol| protocol == PROTOCOL)
     }
@@ -72,6 +76,25 @@ impl Hub {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         response.headers_mut().insert(header::UPGRADE, HeaderValue::from_static(PROTOCOL));
         response
+    }
+
+    /// The route that takes upgrades to multiplexed connections, for a router another
+    /// app serves (with upgrades on, as `axum::serve` has them); `host` serves the frames.
+    pub(crate) fn route(self: &Arc<Self>, host: Host) -> MethodRouter {
+        let hub = Arc::clone(self);
+        get(move |mut request: axum::extract::Request| {
+            let answer = match Self::wants(&request) {
+                true => hub.accept(hyper::upgrade::on(&mut request), host.clone()),
+                false => {
+                    let error = ServiceError::new(
+                        ErrorCode::BadRequest,
+                        format!("`{}` takes upgrades to `{PROTOCOL}` connections", courier_core::mux::PATH),
+                    );
+                    error_response(Format::Json, &error)
+                }
+            };
+            std::future::ready(answer)
+        })
     }
 
     /// Waits until every connection has ended.

@@ -2,11 +2,12 @@
 //! the component's router beside the dispatch endpoint.
 
 use crate::{
-    admission::{Gate, Limit},
-    context::{admit, challenge},
-    invoke::{self, error_response, read_body, within},
+    admission::Limit,
+    context::challenge,
     jobs::{self, QueuedMethod},
     layer::ComponentLayer,
+    pipeline::{read_body, Answer, Pipeline, Target},
+    response::{encoded, error_response, method_error},
 };
 use axum::{
     extract::{rejection::PathRejection, Path, Request},
@@ -15,22 +16,16 @@ use axum::{
     Router,
 };
 use courier_core::{
-    auth::{Access, Authenticator},
-    jobs::JobQueue,
     rest::{HttpMethod, RestRequest, RestRoute},
-    wire, BoundService, ComponentDescriptor, Dispatch, ErrorCode, Format, MethodDescriptor, ServiceError,
+    BoundService, ComponentDescriptor, ErrorCode, Format, MethodDescriptor, ServiceError,
 };
-use futures_util::FutureExt;
-use http::{header, HeaderValue, StatusCode};
-use std::{collections::BTreeMap, panic::AssertUnwindSafe, sync::Arc};
+use http::{header, StatusCode};
+use std::{collections::BTreeMap, sync::Arc};
 
 /// Every REST route of the services a server runs on the `rest` channel.
 #[derive(Default)]
 pub(crate) struct RestRoutes {
-    /// By path template, the method routers, so methods on one path share it.
-    paths: BTreeMap<&'static str, MethodRouter>,
-    /// What was mounted, for the OpenAPI document and for conflicts.
-    pub(crate) mounted: Vec<Mounted>,
+    routes: Vec<Route>,
 }
 
 /// A route and the method it serves.
@@ -44,54 +39,53 @@ pub(crate) struct Mounted {
     pub(crate) route: &'static RestRoute,
 }
 
+/// One route, until the router is built.
+struct Route {
+    mounted: Mounted,
+    endpoint: Arc<Endpoint>,
+    layer: Option<ComponentLayer>,
+}
+
 impl RestRoutes {
-    /// Mounts the routes of a service; two routes with the same method and path conflict.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds the routes of a service.
     pub(crate) fn add(
         &mut self,
         component: &'static ComponentDescriptor,
         service: &BoundService,
-        queue: &Arc<dyn JobQueue>,
-        max_body_bytes: usize,
-        authenticator: Option<&Arc<dyn Authenticator>>,
-        gate: &Arc<Gate>,
+        pipeline: &Arc<Pipeline>,
         limit: Option<&Arc<Limit>>,
         layer: Option<&ComponentLayer>,
-    ) -> Result<(), String> {
+    ) {
         for method in service.descriptor.methods {
             let Some(route) = method.rest else { continue };
-            if let Some(other) = self
-                .mounted
-                .iter()
-                .find(|known| known.route.method == route.method && same_shape(known.route.path, route.path))
-            {
-                return Err(format!(
-                    "{} {} of `{}` and of `{}` are the same route",
-                    route.method, route.path, service.descriptor.name, other.service
-                ));
-            }
-            self.mounted.push(Mounted { service: service.descriptor.name, method, route });
-            let endpoint = Arc::new(Endpoint {
-                dispatcher: Arc::clone(&service.dispatcher),
-                method: method.index,
-                access: method.access,
-                max_body_bytes,
-                authenticator: authenticator.cloned(),
-                gate: Arc::clone(gate),
-                limit: limit.cloned(),
-                queued: method.queued.then(|| {
-                    let target = QueuedMethod {
-                        component: component.name,
-                        service: service.descriptor.name,
-                        method: method.name,
-                    };
-                    (target, Arc::clone(queue))
-                }),
+            let queued = method.queued.then_some(QueuedMethod {
+                component: component.name,
+                service: service.descriptor.name,
+                method: method.name,
             });
+            let target = Target::new(Arc::clone(&service.dispatcher), method, limit.cloned(), queued);
+            self.routes.push(Route {
+                mounted: Mounted { service: service.descriptor.name, method, route },
+                endpoint: Arc::new(Endpoint { target, pipeline: Arc::clone(pipeline) }),
+                layer: layer.cloned(),
+            });
+        }
+    }
+
+    /// What is mounted, in the order it was added.
+    pub(crate) fn mounted(&self) -> impl Iterator<Item = Mounted> + '_ {
+        self.routes.iter().map(|route| route.mounted)
+    }
+
+    /// The router of every route; methods on one path share it. The routes must not
+    /// conflict (see [`Claims`](crate::routes::Claims)).
+    pub(crate) fn into_router(self) -> Router {
+        let mut paths: BTreeMap<&'static str, MethodRouter> = BTreeMap::new();
+        for Route { mounted, endpoint, layer } in self.routes {
             let handler = move |params: Result<Path<Vec<(String, String)>>, PathRejection>, request: Request| {
                 let endpoint = Arc::clone(&endpoint);
                 async move {
-                    let authenticator = endpoint.authenticator.as_deref();
+                    let authenticator = endpoint.pipeline.authenticator();
                     let answer = match path_params(params) {
                         Ok(path) => serve(&endpoint, path, request).await,
                         Err(error) => Err(error),
@@ -102,20 +96,16 @@ impl RestRoutes {
                     }
                 }
             };
-            let entry =
-                self.paths.remove(route.path).unwrap_or_else(|| MethodRouter::new().fallback(method_not_allowed));
-            let routes = on(filter(route.method), handler);
-            let routes = match layer {
+            let path = mounted.route.path;
+            let entry = paths.remove(path).unwrap_or_else(|| MethodRouter::new().fallback(method_not_allowed));
+            let routes = on(filter(mounted.route.method), handler);
+            let routes = match &layer {
                 Some(layer) => layer.wrap(routes),
                 None => routes,
             };
-            self.paths.insert(route.path, entry.merge(routes));
+            paths.insert(path, entry.merge(routes));
         }
-        Ok(())
-    }
-
-    pub(crate) fn into_router(self) -> Router {
-        self.paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
+        paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
     }
 }
 
@@ -129,14 +119,6 @@ fn path_params(
         Err(PathRejection::MissingPathParams(_)) => Ok(Vec::new()),
         Err(rejection) => Err(ServiceError::bad_request(rejection.body_text())),
     }
-}
-
-/// Whether two templates match the same requests: `/a/{x}` and `/a/{y}` do.
-fn same_shape(left: &str, right: &str) -> bool {
-    fn shape(path: &str) -> impl Iterator<Item = &str> {
-        path.split('/').map(|segment| if segment.starts_with('{') { "{}" } else { segment })
-    }
-    shape(left).eq(shape(right))
 }
 
 fn filter(method: HttpMethod) -> MethodFilter {
@@ -154,52 +136,34 @@ async fn method_not_allowed(request: Request) -> Response {
         ErrorCode::MethodNotAllowed,
         format!("{} is not served at `{}`", request.method(), request.uri().path()),
     );
-    invoke::error_response(Format::Json, &error)
+    error_response(Format::Json, &error)
 }
 
 /// One REST route of one method.
 struct Endpoint {
-    dispatcher: Arc<dyn Dispatch>,
-    method: usize,
-    access: Access,
-    max_body_bytes: usize,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    gate: Arc<Gate>,
-    limit: Option<Arc<Limit>>,
-    /// For a `#[queued]` method: where its jobs go.
-    queued: Option<(QueuedMethod, Arc<dyn JobQueue>)>,
+    target: Target,
+    pipeline: Arc<Pipeline>,
 }
 
 async fn serve(endpoint: &Endpoint, path: Vec<(String, String)>, request: Request) -> Result<Response, ServiceError> {
     let (parts, body) = request.into_parts();
-    let context = admit(&parts.headers, &parts.extensions, endpoint.access, endpoint.authenticator.as_deref()).await?;
-    let _pass = endpoint.gate.admit(endpoint.limit.as_deref()).await?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let body = read_body(body, endpoint.max_body_bytes).await?;
-    let json = match content_type {
-        Some(content_type) => Format::from_content_type(content_type) == Some(Format::Json),
-        None => body.is_empty(),
+    let json = content_type.map(|content_type| Format::from_content_type(content_type) == Some(Format::Json));
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    let limit = endpoint.pipeline.max_body_bytes();
+    let arguments = async move {
+        let body = read_body(body, limit).await?;
+        let json = json.unwrap_or(body.is_empty());
+        Ok(RestRequest { path, query, body, json })
     };
-    let request = RestRequest { path, query: parts.uri.query().unwrap_or_default().to_owned(), body, json };
-    if let Some((target, queue)) = &endpoint.queued {
-        let arguments = endpoint.dispatcher.rest_arguments(endpoint.method, request)?;
-        let status = jobs::submit(&**queue, *target, Format::Json, arguments.into(), true, &context).await?;
-        return Ok(jobs::accepted(Format::Json, &status));
-    }
-    let remaining = context.remaining();
-    let answer = context.scope(endpoint.dispatcher.rest(endpoint.method, request));
-    let answered = within(remaining, AssertUnwindSafe(answer).catch_unwind()).await?;
-    let Ok(answer) = answered else {
-        tracing::error!(path = parts.uri.path(), "service method panicked");
-        return Err(ServiceError::internal("the method panicked"));
+    let answer = match endpoint.pipeline.call(&endpoint.target, &parts, arguments).await? {
+        Answer::Queued(status) => return Ok(jobs::accepted(Format::Json, &status)),
+        Answer::Ran(answer) => answer,
     };
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status == StatusCode::NO_CONTENT {
-        return Ok(status.into_response());
-    }
-    let mut response = (status, [(header::CONTENT_TYPE, Format::Json.content_type())], answer.body).into_response();
-    if answer.method_error {
-        response.headers_mut().insert(wire::ERROR_HEADER, HeaderValue::from_static(wire::METHOD_ERROR));
-    }
-    Ok(response)
+    Ok(match (status, answer.method_error) {
+        (StatusCode::NO_CONTENT, _) => status.into_response(),
+        (_, true) => method_error(status, Format::Json, answer.body),
+        (_, false) => encoded(status, Format::Json, answer.body),
+    })
 }

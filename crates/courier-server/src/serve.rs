@@ -41,13 +41,27 @@ pub(crate) struct Serving {
 }
 
 impl Serving {
-    pub(crate) fn spawn(listener: TcpListener, host: Host, limits: Limits, tls: Option<Arc<Acceptor>>) -> Self {
+    pub(crate) fn spawn(listener: TcpListener, host: Host, limits: &Limits, tls: Option<Arc<Acceptor>>) -> Self {
         let (stop, stopped) = oneshot::channel();
         let (draining, drain) = watch::channel(false);
         let hub = Hub::new(drain.clone(), limits.max_body_bytes, limits.max_header_bytes);
         let host = host.with_hub(Arc::clone(&hub));
         let task = tokio::spawn(accept(listener, host, limits.max_header_bytes, tls, stopped, (draining, drain), hub));
         Self { stop, task }
+    }
+
+    /// The multiplexed connections of a server whose router another app serves: what
+    /// [`stop`](Self::stop) drains.
+    pub(crate) fn mounted(limits: &Limits) -> (Self, Arc<Hub>) {
+        let (stop, stopped) = oneshot::channel::<Duration>();
+        let (draining, drain) = watch::channel(false);
+        let hub = Hub::new(drain, limits.max_body_bytes, limits.max_header_bytes);
+        let winding = Arc::clone(&hub);
+        let task = tokio::spawn(async move {
+            let timeout = stopped.await.unwrap_or_default();
+            wind_down(&winding, &draining, JoinSet::new(), timeout).await
+        });
+        (Self { stop, task }, hub)
     }
 
     /// Stops accepting, lets open connections finish their requests for up to `drain`,
@@ -98,6 +112,12 @@ async fn accept(
         }
     };
     drop(listener);
+    wind_down(&hub, &draining, connections, timeout).await
+}
+
+/// Tells every connection the server drains, waits up to `timeout` for them to finish
+/// their calls, and reports whether they did.
+async fn wind_down(hub: &Hub, draining: &watch::Sender<bool>, mut connections: JoinSet<()>, timeout: Duration) -> bool {
     let _ = draining.send(true);
     let finished = async {
         while connections.join_next().await.is_some() {}

@@ -26,23 +26,24 @@ use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 /// # }
 /// ```
 pub struct Server {
-    local_addr: SocketAddr,
-    url: String,
-    registry: Arc<dyn ComponentRegistry>,
-    components: Vec<Running>,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) url: String,
+    pub(crate) registry: Arc<dyn ComponentRegistry>,
+    pub(crate) components: Vec<Running>,
     pub(crate) bound: Vec<BoundService>,
+    /// `None` once stopped.
     pub(crate) serving: Option<Serving>,
     /// Admits calls until the server drains.
     pub(crate) gate: Arc<Gate>,
-    /// The workers of the components' queued methods.
+    /// The workers of the components' queued methods; `None` once stopped.
     pub(crate) workers: Option<Workers>,
-    drain_timeout: Duration,
+    pub(crate) drain_timeout: Duration,
     /// The checks, and where each component is in its life.
-    health: Health,
+    pub(crate) health: Health,
     /// What new TLS connections are served with, when the server speaks TLS.
     pub(crate) tls: Option<Arc<Acceptor>>,
     /// Re-reads renewed certificate files, while the server runs.
-    pub(crate) tls_watch: Option<AbortOnDrop>,
+    pub(crate) _tls_watch: Option<AbortOnDrop>,
 }
 
 /// A task that stops when its handle is dropped.
@@ -87,31 +88,6 @@ impl Server {
         ServerBuilder::default()
     }
 
-    pub(crate) fn new(
-        local_addr: SocketAddr,
-        url: String,
-        registry: Arc<dyn ComponentRegistry>,
-        components: Vec<Running>,
-        bound: Vec<BoundService>,
-        drain_timeout: Duration,
-        health: Health,
-    ) -> Self {
-        Self {
-            local_addr,
-            url,
-            registry,
-            components,
-            bound,
-            serving: None,
-            gate: Gate::new(),
-            workers: None,
-            drain_timeout,
-            health,
-            tls: None,
-            tls_watch: None,
-        }
-    }
-
     /// Serves new connections with `config` from now on: a renewed certificate, say.
     /// Connections already open, and the calls on them, keep the one they started with.
     /// Fails, changing nothing, when `config` is unusable or the server was started
@@ -149,25 +125,6 @@ impl Server {
 
     pub(crate) fn component_names(&self) -> Vec<&str> {
         self.components.iter().map(|running| running.registration.component.as_str()).collect()
-    }
-
-    /// Runs startup hooks in order; on a failure, shuts down those already started.
-    pub(crate) async fn start_components(&mut self) -> Result<(), ServerError> {
-        let lifecycle = self.health.lifecycle();
-        for (index, running) in self.components.iter().enumerate() {
-            let component = running.name();
-            lifecycle.set(component, ComponentStatus::Starting);
-            if let Err(source) = running.component.startup().await {
-                lifecycle.set(component, ComponentStatus::Failed { cause: format!("startup: {source}") });
-                for started in self.components[..index].iter().rev() {
-                    lifecycle.set(started.name(), ComponentStatus::Stopping);
-                    let _ = stop(started, lifecycle).await;
-                }
-                return Err(ServerError::Hook { component, stage: "start", source });
-            }
-            lifecycle.set(component, ComponentStatus::Running);
-        }
-        Ok(())
     }
 
     /// Registers every component; on a refusal, undoes what was done and fails.
@@ -238,6 +195,24 @@ impl Server {
         tracing::info!("stop signal received, shutting down");
         self.shutdown().await
     }
+}
+
+/// Runs startup hooks in order; on a failure, shuts down those already started.
+pub(crate) async fn start_components(components: &[Running], lifecycle: &Lifecycle) -> Result<(), ServerError> {
+    for (index, running) in components.iter().enumerate() {
+        let component = running.name();
+        lifecycle.set(component, ComponentStatus::Starting);
+        if let Err(source) = running.component.startup().await {
+            lifecycle.set(component, ComponentStatus::Failed { cause: format!("startup: {source}") });
+            for started in components[..index].iter().rev() {
+                lifecycle.set(started.name(), ComponentStatus::Stopping);
+                let _ = stop(started, lifecycle).await;
+            }
+            return Err(ServerError::Hook { component, stage: "start", source });
+        }
+        lifecycle.set(component, ComponentStatus::Running);
+    }
+    Ok(())
 }
 
 /// Runs a component's shutdown hook, and moves it to `Stopped`, or to `Failed` when
