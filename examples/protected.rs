@@ -2,7 +2,11 @@
 //! client attaches one to every call. The token is signed here; in real life it comes
 //! from your identity provider.
 
-use courier::{prelude::*, BearerToken, ErrorCode, JwtAuthenticator, Token};
+use courier::{
+    auth::JwtAuthenticator,
+    client::{BearerToken, Token},
+    prelude::*,
+};
 use jsonwebtoken::{EncodingKey, Header};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

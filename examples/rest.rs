@@ -2,7 +2,7 @@
 //! document of them, and a domain error that reaches a courier caller as itself and an
 //! HTTP caller as a status with a body. `cargo run --example rest`
 
-use courier::{prelude::*, CheckOptions};
+use courier::{health::CheckOptions, prelude::*};
 use std::{collections::BTreeMap, sync::Mutex};
 
 /// Someone with an account.

@@ -3,9 +3,10 @@
 //! certificates are made here, by a throwaway CA; in real life they come from yours.
 
 use courier::{
+    auth::CertificateAuthenticator,
+    client::HttpClient,
     prelude::*,
     tls::{Certificate, Identity, TlsConfig},
-    CertificateAuthenticator, ErrorCode, HttpClient,
 };
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use std::{path::PathBuf, time::Duration};

@@ -8,7 +8,7 @@
 //! on the same NATS shares one queue: a job submitted to any of them runs on whichever
 //! has a free worker, and any of them answers for it.
 
-use courier::{prelude::*, NatsQueueBuilder};
+use courier::{jobs::NatsQueueBuilder, prelude::*};
 use courier_examples::ReportsComponent;
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 //! `COURIER_TLS_CERT` and `COURIER_TLS_KEY` set (PEM files) it serves over TLS, and
 //! picks up renewed files within 30 s.
 
-use courier::{prelude::*, tls::TlsConfig, JwtAuthenticator, ServerBuilder};
+use courier::{auth::JwtAuthenticator, prelude::*, server::ServerBuilder, tls::TlsConfig};
 use courier_examples::{Auditor, Ledger, LedgerComponent};
 use std::time::Duration;
 

@@ -10,8 +10,8 @@ use courier::prelude::*;
 
 /// The examples' services that are declared for protobuf, whose `.proto` files are
 /// committed in `proto/`.
-pub fn protobuf_services() -> [&'static courier::ServiceDescriptor; 3] {
-    use courier::Service;
+pub fn protobuf_services() -> [&'static courier::service::ServiceDescriptor; 3] {
+    use courier::service::Service;
     [<dyn Greeter as Service>::DESCRIPTOR, <dyn Reports as Service>::DESCRIPTOR, <dyn Ledger as Service>::DESCRIPTOR]
 }
 

@@ -3,7 +3,10 @@
 
 use base64::Engine;
 use courier::{
-    prelude::*, Authenticator, BasicAuthenticator, BearerToken, ErrorCode, JwtAuthenticator, Principal, Token,
+    auth::{Authenticator, BasicAuthenticator, JwtAuthenticator, Principal},
+    client::{BearerToken, Token},
+    prelude::*,
+    ErrorCode,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{header, StatusCode};
@@ -218,7 +221,8 @@ async fn rs256_and_es256_tokens_verify_with_public_keys() {
 
 #[tokio::test]
 async fn basic_auth_checks_the_password_against_the_users_file() {
-    let users = format!("# name:hash:roles\nann:{}:admin\n", courier::hash_password("correct horse").expect("hash"));
+    let users =
+        format!("# name:hash:roles\nann:{}:admin\n", courier::auth::hash_password("correct horse").expect("hash"));
     let server = start(BasicAuthenticator::parse(&users).expect("users")).await;
     let basic = |credentials: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
     for (status, body, _) in call_both(&server, "secret", Some(&basic("ann:correct horse"))).await {

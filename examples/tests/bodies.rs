@@ -4,7 +4,7 @@
 
 mod plain_http;
 
-use courier::{prelude::*, Format};
+use courier::{codec::Format, prelude::*};
 use courier_examples::Node;
 use plain_http::Fixture;
 use reqwest::{header::CONTENT_TYPE, Method, StatusCode};

@@ -17,7 +17,7 @@ async fn every_channel_round_trips_the_recursive_struct_and_a_domain_error() {
     let mut server =
         Server::builder().registry(registry.clone()).component(GreeterComponent).start().await.expect("server starts");
     // Multiplexed connections (the default), and one HTTP/1.1 request per connection.
-    let http1 = courier::HttpClient::builder().multiplex(false).build();
+    let http1 = courier::client::HttpClient::builder().multiplex(false).build();
     let managers = [
         ServiceManager::new(registry.clone()),
         ServiceManager::builder().registry(registry).http_client(http1).build(),

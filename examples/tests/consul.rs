@@ -3,7 +3,7 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, tls::Certificate, ConsulRegistry, HttpClient};
+use courier::{client::HttpClient, prelude::*, registry::ConsulRegistry, tls::Certificate};
 use courier_examples::Greeter;
 use courier_test_support::{wait_until, ConsulAgent, TestCa};
 use std::{collections::BTreeSet, time::Duration};

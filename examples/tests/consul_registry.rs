@@ -2,7 +2,7 @@
 //! registration, health checks, watches, ACLs, an agent that goes away and returns, and
 //! Consul's own tools.
 
-use courier::{prelude::*, ConsulRegistry, ErrorCode, ServerError};
+use courier::{prelude::*, registry::ConsulRegistry, server::ServerError, ErrorCode};
 use courier_examples::{Greeter, GreeterComponent, Polite};
 use courier_test_support::{wait_until, ConsulAgent};
 use serde_json::Value;

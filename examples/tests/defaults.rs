@@ -1,6 +1,10 @@
 //! What a proxy does when its user sets nothing: no call waits forever.
 
-use courier::{prelude::*, ErrorCode, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+use courier::{
+    client::{HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT},
+    prelude::*,
+    ErrorCode,
+};
 use courier_examples::Greeter;
 use std::time::Duration;
 

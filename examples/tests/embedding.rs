@@ -2,7 +2,7 @@
 //! of the program's own: every channel answers there, multiplexed connections included.
 
 use axum::{routing::get, Router};
-use courier::{prelude::*, tls::TlsConfig, HttpClient};
+use courier::{client::HttpClient, prelude::*, tls::TlsConfig};
 use courier_examples::{Greeter, GreeterComponent};
 use courier_test_support::TestCa;
 use tokio::net::TcpListener;

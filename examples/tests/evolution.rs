@@ -3,7 +3,7 @@
 //! callers old ones, on every remote channel; the new method, called on an old instance,
 //! is a clear `not_found`.
 
-use courier::{prelude::*, ErrorCode, HttpClient, ServerBuilder, Service};
+use courier::{client::HttpClient, prelude::*, server::ServerBuilder, service::Service, ErrorCode};
 
 pub mod v1 {
     use courier::prelude::*;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, ErrorCode, Registration};
+use courier::{prelude::*, registry::Registration, ErrorCode};
 use courier_examples::{Greeter, GreetingError, Node};
 use std::{
     path::{Path, PathBuf},

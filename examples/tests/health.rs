@@ -2,7 +2,10 @@
 //! implementation and added on the builder, their cache, their bound, and the status
 //! and HTTP code that follow the worst of them.
 
-use courier::{prelude::*, CheckOptions, HealthReport};
+use courier::{
+    health::{CheckOptions, HealthReport},
+    prelude::*,
+};
 use reqwest::StatusCode;
 use std::{
     sync::{

@@ -8,7 +8,12 @@ use axum::{
     middleware::{self, Next},
     response::Response,
 };
-use courier::{prelude::*, CallService, ClientCall, ErrorCode, Reply, TraceContext};
+use courier::{
+    channel::{Reply, TraceContext},
+    client::{CallService, ClientCall},
+    prelude::*,
+    ErrorCode,
+};
 use courier_examples::{Greeter, GreeterComponent, Polite};
 use std::{
     sync::{
@@ -96,7 +101,7 @@ struct WithTenant {
 impl tower::Service<ClientCall> for WithTenant {
     type Response = Reply;
     type Error = ServiceError;
-    type Future = courier::BoxFuture<'static, Result<Reply, ServiceError>>;
+    type Future = courier::service::BoxFuture<'static, Result<Reply, ServiceError>>;
 
     fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), ServiceError>> {
         self.inner.poll_ready(context)
@@ -209,7 +214,7 @@ async fn a_call_abandoned_over_http1_is_dropped_on_the_server_when_its_connectio
     let running = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
     let teller = Teller { calls: Arc::default(), next: None, running: Arc::clone(&running) };
     let _server = start(&registry, teller).await;
-    let client = courier::HttpClient::builder().multiplex(false).build();
+    let client = courier::client::HttpClient::builder().multiplex(false).build();
     let services = ServiceManager::builder().registry(registry).http_client(client).build();
     abandon_a_slow_call(&services, &running).await;
 }

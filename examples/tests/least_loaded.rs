@@ -4,7 +4,7 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, Selection};
+use courier::{client::Selection, prelude::*};
 use courier_examples::Greeter;
 use futures_util::future::join_all;
 use prometheus_parse::{Scrape, Value};

@@ -3,7 +3,13 @@
 //! drains in-flight calls up to a deadline, then runs the shutdown hooks in reverse.
 //! Each component's status follows, on `Server::status` and `/health`.
 
-use courier::{prelude::*, ComponentStatus, ErrorCode, Instances, Registration, ServerError};
+use courier::{
+    health::ComponentStatus,
+    prelude::*,
+    registry::{Instances, Registration},
+    server::ServerError,
+    ErrorCode,
+};
 use courier_test_support::wait_until;
 use std::{
     sync::Mutex,

@@ -9,7 +9,11 @@ mod common;
 
 use common::ServerProcess;
 use courier::{
-    prelude::*, ChannelKind, Component, ComponentRegistry, ConsulRegistry, Instance, Registration, UrlSelector,
+    client::UrlSelector,
+    prelude::*,
+    registry::{ComponentRegistry, ConsulRegistry, Instance, Registration},
+    service::Component,
+    ChannelKind,
 };
 use courier_examples::{Greeter, GreeterComponent};
 use courier_test_support::{wait_until, ConsulAgent};

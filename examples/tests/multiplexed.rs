@@ -3,7 +3,7 @@
 //! broken server.
 
 use bytes::{Buf, BytesMut};
-use courier::{prelude::*, HttpClient};
+use courier::{client::HttpClient, prelude::*};
 use courier_examples::{Greeter, GreeterComponent};
 use std::collections::HashSet;
 use tokio::{

@@ -10,9 +10,10 @@ use common::{
     ServerProcess,
 };
 use courier::{
+    jobs::NatsQueue,
     jobs::{JobQueue, JobRecord, JobState},
     prelude::*,
-    ErrorCode, NatsQueue,
+    ErrorCode,
 };
 use courier_examples::{Report, ReportError, Reports, ReportsComponent};
 use courier_test_support::{wait_until, NatsServer};

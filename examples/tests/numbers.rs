@@ -2,7 +2,7 @@
 //! which JSON cannot carry, fail a JSON call with a clear error instead of turning into
 //! `null`.
 
-use courier::{prelude::*, ErrorCode, HttpClient};
+use courier::{client::HttpClient, prelude::*, ErrorCode};
 use courier_examples::{Greeter, GreeterComponent, Node, Sample};
 
 /// Doubles at the edges: signed zero, subnormals, the extremes, and values that need

@@ -3,7 +3,11 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, BearerToken, ErrorCode, Token};
+use courier::{
+    client::{BearerToken, Token},
+    prelude::*,
+    ErrorCode,
+};
 use courier_examples::{Greeter, Ledger};
 use jsonwebtoken::{EncodingKey, Header};
 use std::{
@@ -164,7 +168,7 @@ async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_a
     let registry = LocalRegistry::new();
     registry.add_peer("greeter-component", &server.url);
     registry.add_peer("ledger-component", &server.url);
-    let client = courier::HttpClient::builder().build();
+    let client = courier::client::HttpClient::builder().build();
     assert!(format!("{client:?}").contains("multiplexed"), "the default transport: {client:?}");
     let manager = |layer: Option<BearerToken>| {
         let mut services = ServiceManager::builder().registry(registry.clone()).http_client(client.clone());

@@ -5,7 +5,7 @@
 mod common;
 
 use common::ServerProcess;
-use courier::{prelude::*, ConsulRegistry, ErrorCode, Selection};
+use courier::{client::Selection, prelude::*, registry::ConsulRegistry, ErrorCode};
 use courier_examples::Greeter;
 use courier_test_support::{wait_until, ConsulAgent};
 use reqwest::{header, StatusCode};
@@ -247,7 +247,7 @@ async fn no_call_is_lost_when_instances_stop_or_die_over_http1_connections() {
     for server in &servers {
         registry.add_peer("greeter-component", &server.url);
     }
-    let client = courier::HttpClient::builder().multiplex(false).build();
+    let client = courier::client::HttpClient::builder().multiplex(false).build();
     let greeter = ServiceManager::builder().registry(registry).http_client(client).build().get::<dyn Greeter>();
     survive_a_stop_and_a_kill(&mut servers, greeter.expect("proxy")).await;
 }

@@ -3,7 +3,10 @@
 //! user's routes and courier's collide.
 
 use axum::{routing::get, Router};
-use courier::{prelude::*, ServerBuilder, ServerError};
+use courier::{
+    prelude::*,
+    server::{ServerBuilder, ServerError},
+};
 
 /// Claims the path of courier's health report.
 #[service(name = "squatter")]

@@ -4,9 +4,11 @@
 //! Python's `ssl` as a client that shares no code with courier.
 
 use courier::{
+    auth::CertificateAuthenticator,
+    client::HttpClient,
     prelude::*,
     tls::{Certificate, Identity, TlsConfig},
-    CertificateAuthenticator, ErrorCode, HttpClient,
+    ErrorCode,
 };
 use courier_examples::{Greeter, GreeterComponent, GreetingError, Node};
 use courier_test_support::{wait_until, Issued, TestCa};

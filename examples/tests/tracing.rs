@@ -1,7 +1,7 @@
 //! One trace id follows a call across processes' worth of hops: client → service A →
 //! service B, over HTTP, each hop a `tracing` span that names its parent's span id.
 
-use courier::{prelude::*, TraceContext};
+use courier::{channel::TraceContext, prelude::*};
 use std::{
     collections::HashMap,
     sync::{Mutex, OnceLock},

@@ -27,7 +27,7 @@ mod phase;
 mod report;
 
 use counters::Counters;
-use courier::{Component, LocalRegistry, Selection, ServiceManager};
+use courier::{client::Selection, registry::LocalRegistry, service::Component, ServiceManager};
 use courier_benches::{cli, rounds::turns, with_causes, Error};
 use courier_examples::{Greeter, GreeterComponent};
 use fleet::{Fleet, Spec};

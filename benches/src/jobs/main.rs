@@ -95,9 +95,12 @@ async fn run(options: Options) -> Result<(), Error> {
 }
 
 /// The builder with a NATS queue of its own: names no other run uses, so each run starts empty.
-async fn with_nats(builder: courier::ServerBuilder, url: &str) -> Result<courier::ServerBuilder, Error> {
+async fn with_nats(
+    builder: courier::server::ServerBuilder,
+    url: &str,
+) -> Result<courier::server::ServerBuilder, Error> {
     let prefix = format!("bench{}", now_us());
-    Ok(builder.jobs(courier::NatsQueue::builder().url(url).prefix(prefix).connect().await?))
+    Ok(builder.jobs(courier::jobs::NatsQueue::builder().url(url).prefix(prefix).connect().await?))
 }
 
 async fn measure(what: &str, options: &Options, reports: &Arc<dyn Reports>, queued: bool) -> Result<Row, Error> {

@@ -7,7 +7,9 @@ use crate::{
     tonic_echo, Error,
 };
 use bytes::Bytes;
-use courier::{tls::Certificate, ChannelKind, Component, HttpClient, LocalRegistry, ServiceManager};
+use courier::{
+    client::HttpClient, registry::LocalRegistry, service::Component, tls::Certificate, ChannelKind, ServiceManager,
+};
 use courier_examples::{Greeter, GreeterComponent, Node};
 use http_body_util::{BodyExt, Full};
 use hyper::{header::CONTENT_TYPE, Request, Uri};

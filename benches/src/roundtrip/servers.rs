@@ -11,7 +11,7 @@ use crate::{
 };
 use axum::{routing::post, serve::ListenerExt, Json, Router};
 use bytes::Bytes;
-use courier::{tls::TlsConfig, LocalRegistry, Server};
+use courier::{registry::LocalRegistry, tls::TlsConfig, Server};
 use courier_benches::processes::ANSWER;
 use courier_examples::{GreeterComponent, Node};
 use courier_test_support::TestCa;

@@ -16,8 +16,8 @@ const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$q0NCb
 /// is an argon2 PHC string (`cargo xtask hash-password` makes one); `#` starts a comment.
 ///
 /// ```
-/// # use courier_auth as courier;
-/// use courier::{hash_password, BasicAuthenticator};
+/// # mod courier { pub use courier_auth::*; pub mod auth { pub use courier_auth::*; } }
+/// use courier::{auth::{hash_password, BasicAuthenticator}};
 /// let users = format!("ann:{}:admin,ops\n", hash_password("correct horse").unwrap());
 /// let authenticator = BasicAuthenticator::parse(&users).unwrap();
 /// ```

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 /// with no roles.
 ///
 /// ```
-/// # use courier_auth as courier;
-/// use courier::CertificateAuthenticator;
+/// # mod courier { pub use courier_auth::*; pub mod auth { pub use courier_auth::*; } }
+/// use courier::auth::CertificateAuthenticator;
 ///
 /// let authenticator = CertificateAuthenticator::new()
 ///     .grant("billing.internal", ["invoices:write"])

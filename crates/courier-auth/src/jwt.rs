@@ -13,8 +13,8 @@ use std::fmt;
 /// of strings, or a space-separated string such as OAuth's `scope`).
 ///
 /// ```
-/// # use courier_auth as courier;
-/// use courier::JwtAuthenticator;
+/// # mod courier { pub use courier_auth::*; pub mod auth { pub use courier_auth::*; } }
+/// use courier::auth::JwtAuthenticator;
 /// let authenticator = JwtAuthenticator::hs256(b"a secret of at least 32 bytes....")
 ///     .audience("orders")
 ///     .issuer("https://login.example.com");

@@ -3,9 +3,14 @@
 
 use crate::{failure::Failure, servers};
 use courier::{
-    description::{MethodDescription, ServiceDescription},
-    Access, Arguments, Call, ChannelKind, Format, MethodDescriptor, Outcome, ServiceDescriptor, ServiceError,
-    ServiceManager,
+    auth::Access,
+    channel::{Arguments, Call, Outcome},
+    codec::Format,
+    service::{
+        description::{MethodDescription, ServiceDescription},
+        MethodDescriptor, ServiceDescriptor,
+    },
+    ChannelKind, ServiceError, ServiceManager,
 };
 
 pub(crate) async fn run(target: &str, arguments: &str, json: bool) -> Result<(), Failure> {

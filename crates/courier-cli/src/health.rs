@@ -1,7 +1,10 @@
 //! `courier health <component>`: each instance's checks, as its health endpoint reports.
 
 use crate::{failure::Failure, servers};
-use courier::{HealthReport, HealthStatus, Registration};
+use courier::{
+    health::{HealthReport, HealthStatus},
+    registry::Registration,
+};
 
 pub(crate) async fn run(component: &str, json: bool) -> Result<(), Failure> {
     let registry = servers::registry()?;

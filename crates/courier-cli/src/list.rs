@@ -1,7 +1,7 @@
 //! `courier ls`: every component the registry knows, its instances and their channels.
 
 use crate::{failure::Failure, servers};
-use courier::Registration;
+use courier::registry::Registration;
 
 pub(crate) async fn run(json: bool) -> Result<(), Failure> {
     let registry = servers::registry()?;

@@ -2,8 +2,9 @@
 
 use crate::failure::Failure;
 use courier::{
-    description::{ComponentDescription, Description, DESCRIBE_PATH},
-    ComponentRegistry, Registration, ServiceError, CONSUL_ADDRESS_VARIABLE, PEERS_VARIABLE,
+    registry::{ComponentRegistry, Registration, CONSUL_ADDRESS_VARIABLE, PEERS_VARIABLE},
+    service::description::{ComponentDescription, Description, DESCRIBE_PATH},
+    ServiceError,
 };
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +19,7 @@ pub(crate) fn registry() -> Result<Arc<dyn ComponentRegistry>, Failure> {
              `component=http://host:port` entries"
         )));
     }
-    Ok(courier::registry_from_env()?)
+    Ok(courier::registry::registry_from_env()?)
 }
 
 /// The live instances of `component`, or a failure that says none are known.

@@ -1,7 +1,7 @@
 //! `courier` as a user runs it: a separate process, against real servers over real
 //! sockets, finding them through `COURIER_PEERS` or a real Consul agent.
 
-use courier::{prelude::*, ConsulRegistry};
+use courier::{prelude::*, registry::ConsulRegistry};
 use courier_examples::GreeterComponent;
 use courier_test_support::{wait_until, ConsulAgent};
 use serde_json::{json, Value};

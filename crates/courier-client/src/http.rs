@@ -43,8 +43,8 @@ type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 /// cost of a few microseconds per call.
 ///
 /// ```
-/// # use courier_client as courier;
-/// use courier::{HttpClient, ServiceManager};
+/// # mod courier { pub use courier_client::*; pub mod client { pub use courier_client::*; } }
+/// use courier::{ServiceManager, client::HttpClient};
 /// use std::time::Duration;
 ///
 /// let client = HttpClient::builder().connect_timeout(Duration::from_secs(1)).build();

@@ -56,9 +56,9 @@ fn service_error(error: impl Into<tower::BoxError>) -> ServiceError {
 /// Clones share everything.
 ///
 /// ```no_run
-/// # mod courier { pub use courier_client::*; pub use courier_core::*; }
+/// # mod courier { pub use courier_client::*; pub use courier_core::*; pub mod registry { pub use courier_client::*; pub use courier_core::*; } pub mod service { pub use courier_client::*; pub use courier_core::*; } }
 /// # use courier::ServiceManager;
-/// # use courier::{ChannelKind, LocalRegistry, Service};
+/// # use courier::{ChannelKind, registry::LocalRegistry, service::Service};
 /// # fn demo<S: Service + ?Sized>() -> Result<(), courier::ServiceError> {
 /// let services = ServiceManager::new(LocalRegistry::shared());
 /// let proxy = services.get::<S>()?;                                            // the defaults

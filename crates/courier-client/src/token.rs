@@ -38,8 +38,8 @@ type Fetch = Arc<dyn Fn() -> BoxFuture<'static, Result<Token, ServiceError>> + S
 /// the call once more: a 401 means the method did not run.
 ///
 /// ```
-/// # use courier_client as courier;
-/// use courier::{BearerToken, ServiceManager, Token};
+/// # mod courier { pub use courier_client::*; pub mod client { pub use courier_client::*; } }
+/// use courier::{ServiceManager, client::{BearerToken, Token}};
 /// let services = ServiceManager::builder()
 ///     .layer(BearerToken::new(|| async {
 ///         Ok(Token { value: "eyJ...".into(), expires_in: Some(std::time::Duration::from_secs(300)) })

@@ -2,8 +2,8 @@
 //! and proxies follow the live instances Consul reports — all through Consul's HTTP API.
 //!
 //! ```no_run
-//! # use courier_consul as courier;
-//! use courier::ConsulRegistry;
+//! # mod courier { pub use courier_consul::*; pub mod registry { pub use courier_consul::*; } }
+//! use courier::registry::ConsulRegistry;
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN, as Consul's own tools read them.
 //! let consul = ConsulRegistry::from_env()?;

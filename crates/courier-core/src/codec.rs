@@ -110,8 +110,8 @@ impl Format {
     /// The format a `Content-Type` names, ignoring parameters such as `charset`.
     ///
     /// ```
-    /// # use courier_core as courier;
-    /// use courier::Format;
+    /// # mod courier { pub use courier_core::*; pub mod codec { pub use courier_core::*; } }
+    /// use courier::codec::Format;
     /// assert_eq!(Format::from_content_type("application/json; charset=utf-8"), Some(Format::Json));
     /// assert_eq!(Format::from_content_type("application/x-msgpack"), Some(Format::MsgPack));
     /// assert_eq!(Format::from_content_type("text/plain"), None);

@@ -26,8 +26,8 @@ impl UrlSelector for First {
 /// Each instance in turn.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{Instance, RoundRobin, UrlSelector};
+/// # mod courier { pub use courier_core::*; pub mod client { pub use courier_core::*; } pub mod registry { pub use courier_core::*; } }
+/// use courier::{RoundRobin, registry::Instance, client::UrlSelector};
 /// let instances = [Instance::new("a", "http://a"), Instance::new("b", "http://b")];
 /// let selector = RoundRobin::default();
 /// let picked: Vec<_> = (0..4).map(|_| selector.select(&instances).unwrap().id.as_str()).collect();
@@ -50,8 +50,8 @@ impl UrlSelector for RoundRobin {
 /// ones, without the herding of always picking the least loaded.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{Instance, LeastLoaded, UrlSelector};
+/// # mod courier { pub use courier_core::*; pub mod client { pub use courier_core::*; } pub mod registry { pub use courier_core::*; } }
+/// use courier::{LeastLoaded, registry::Instance, client::UrlSelector};
 /// let instances = [Instance::new("busy", "http://a"), Instance::new("idle", "http://b")];
 /// let _calls: Vec<_> = (0..5).map(|_| instances[0].start_call()).collect();
 /// assert_eq!(LeastLoaded.select(&instances).unwrap().id, "idle");

@@ -24,8 +24,8 @@ tokio::task_local! {
 /// own takes the context along with [`scope`](Self::scope):
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::TraceContext;
+/// # mod courier { pub use courier_core::*; pub mod channel { pub use courier_core::*; } }
+/// use courier::channel::TraceContext;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let incoming = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
@@ -113,8 +113,8 @@ impl TraceContext {
 /// The `traceparent` header value.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::TraceContext;
+/// # mod courier { pub use courier_core::*; pub mod channel { pub use courier_core::*; } }
+/// use courier::channel::TraceContext;
 /// let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 /// assert_eq!(TraceContext::parse(header).unwrap().to_string(), header);
 /// ```

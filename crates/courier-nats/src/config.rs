@@ -35,10 +35,10 @@ impl fmt::Debug for Credentials {
 /// Settings for a [`NatsQueue`]; [`connect`](Self::connect) makes it.
 ///
 /// ```no_run
-/// # mod courier { pub use courier_core::*; pub use courier_nats::*; }
+/// # mod courier { pub use courier_core::*; pub use courier_nats::*; pub mod jobs { pub use courier_core::*; pub use courier_nats::*; } }
 /// # async fn run() -> Result<(), courier::ServiceError> {
 /// use std::time::Duration;
-/// let queue = courier::NatsQueue::builder()
+/// let queue = courier::jobs::NatsQueue::builder()
 ///     .url("nats://127.0.0.1:4222")
 ///     .token("s3cret")
 ///     .max_attempts(5)

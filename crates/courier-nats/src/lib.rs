@@ -10,8 +10,8 @@
 //! the job is delivered to another worker once it passes.
 //!
 //! ```no_run
-//! # mod courier { pub use courier_core::*; pub use courier_nats::*; }
-//! use courier::NatsQueue;
+//! # mod courier { pub use courier_core::*; pub use courier_nats::*; pub mod jobs { pub use courier_core::*; pub use courier_nats::*; } }
+//! use courier::jobs::NatsQueue;
 //! use std::time::Duration;
 //! # async fn run() -> Result<(), courier::ServiceError> {
 //! // NATS_URL, and NATS_CREDS, NATS_USER/NATS_PASSWORD or NATS_TOKEN.

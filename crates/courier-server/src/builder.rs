@@ -153,9 +153,9 @@ impl ServerBuilder {
     /// layer's answers too.
     ///
     /// ```no_run
-    /// # mod courier { pub use courier_core::*; pub use courier_server::*; }
+    /// # mod courier { pub use courier_core::*; pub use courier_server::*; pub mod server { pub use courier_core::*; pub use courier_server::*; } pub mod service { pub use courier_core::*; pub use courier_server::*; } }
     /// # use courier::Server;
-    /// # use courier::{Component, ComponentDescriptor};
+    /// # use courier::{service::{Component, ComponentDescriptor}};
     /// use axum::{extract::Request, middleware::{self, Next}, response::Response};
     /// use http::StatusCode;
     /// # struct Reports;
@@ -169,7 +169,7 @@ impl ServerBuilder {
     ///     }
     /// }
     ///
-    /// # async fn run() -> Result<(), courier::ServerError> {
+    /// # async fn run() -> Result<(), courier::server::ServerError> {
     /// let server = Server::builder().component_with_layer(Reports, middleware::from_fn(internal_only)).start().await?;
     /// # Ok(()) }
     /// ```
@@ -233,11 +233,11 @@ impl ServerBuilder {
     /// those declared with `#[health_checks]` on the types it serves.
     ///
     /// ```no_run
-    /// # mod courier { pub use courier_core::*; pub use courier_server::*; }
+    /// # mod courier { pub use courier_core::*; pub use courier_server::*; pub mod health { pub use courier_core::*; pub use courier_server::*; } pub mod server { pub use courier_core::*; pub use courier_server::*; } }
     /// # use courier::Server;
-    /// use courier::CheckOptions;
+    /// use courier::health::CheckOptions;
     /// use std::time::Duration;
-    /// # async fn run() -> Result<(), courier::ServerError> {
+    /// # async fn run() -> Result<(), courier::server::ServerError> {
     /// let options = CheckOptions::new().cache(Duration::from_secs(10)).fail_if_slower_than(Duration::from_secs(1));
     /// let server = Server::builder()
     ///     .health_check("disk", options, |mut result| async move {

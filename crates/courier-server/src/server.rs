@@ -17,9 +17,9 @@ use std::{fmt, net::SocketAddr, sync::Arc, time::Duration};
 /// registered until [`shutdown`](Server::shutdown).
 ///
 /// ```no_run
-/// # use courier_server as courier;
+/// # mod courier { pub use courier_server::*; pub mod server { pub use courier_server::*; } }
 /// # use courier::Server;
-/// # async fn run() -> Result<(), courier::ServerError> {
+/// # async fn run() -> Result<(), courier::server::ServerError> {
 /// let server = Server::builder().bind("127.0.0.1:0").discover().start().await?;
 /// println!("serving on {}", server.url());
 /// server.run_until_stopped().await

@@ -116,7 +116,7 @@ impl TlsConfig {
     /// Requires every caller to present a client certificate signed by a CA in `ca` (PEM):
     /// a connection without one, or with one from another CA, fails at the handshake. A
     /// verified certificate makes the caller a principal named after its subject (see
-    /// `courier::CertificateAuthenticator` to grant roles).
+    /// `courier::auth::CertificateAuthenticator` to grant roles).
     pub fn require_client_certificates(self, ca: &[u8]) -> Result<Self, TlsError> {
         let roots = self.client_roots(ca)?;
         Ok(Self { clients: Clients::Required(roots), ..self })

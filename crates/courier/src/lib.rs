@@ -40,35 +40,79 @@
 
 #![warn(missing_docs)]
 
-pub use courier_client::{
-    registry_from_env, BearerToken, BlockingProxy, CallService, ClientCall, HttpChannel, HttpClient, HttpClientBuilder,
-    ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-};
-pub use courier_core::{
-    auth::{Access, Authenticator, ClientCertificate, Credentials, Principal},
-    description, Arguments, BoxFuture, Call, CallContext, Channel, ChannelKind, CheckOptions, CheckReport, CheckResult,
-    Codec, Component, ComponentDescriptor, ComponentRegistry, ComponentReport, ComponentStatus, ErrorCode, First,
-    Format, HealthCheck, HealthChecks, HealthReport, HealthStatus, Instance, Instances, JsonCodec, LeastLoaded,
-    LocalRegistry, MethodDescriptor, MsgPackCodec, Outcome, Registration, Reply, Report, RoundRobin, Selection,
-    Service, ServiceDescriptor, ServiceError, TraceContext, UrlSelector, PEERS_VARIABLE,
-};
-pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
+pub use courier_client::ServiceManager;
+pub use courier_core::{CallContext, ChannelKind, ErrorCode, Report, ServiceError};
+pub use courier_server::Server;
 
-#[cfg(feature = "consul")]
-pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder, ADDRESS_VARIABLE as CONSUL_ADDRESS_VARIABLE};
-#[cfg(feature = "nats")]
-pub use courier_nats::{NatsQueue, NatsQueueBuilder};
+/// Calling services: the [`ServiceManager`] that makes proxies,
+/// the HTTP client under them, how a proxy picks an instance, and the layers and
+/// interceptors around each call.
+pub mod client {
+    pub use courier_client::{
+        BearerToken, BlockingProxy, CallService, ClientCall, ClientLayer, HttpChannel, HttpClient, HttpClientBuilder,
+        Interceptor, ProxyBuilder, ServiceManager, ServiceManagerBuilder, Token, DEFAULT_CONNECT_TIMEOUT,
+        DEFAULT_TIMEOUT,
+    };
+    pub use courier_core::{Selection, UrlSelector};
+}
+
+/// Serving components: the [`Server`], its builder, its errors and the
+/// tower layers it takes.
+pub mod server {
+    pub use courier_server::{Server, ServerBuilder, ServerError, ServerLayer};
+}
+
+/// Where components are found: the registry trait, the in-process registry, and Consul
+/// (feature `consul`).
+pub mod registry {
+    pub use courier_client::registry_from_env;
+    #[cfg(feature = "consul")]
+    pub use courier_consul::{ConsulRegistry, ConsulRegistryBuilder, ADDRESS_VARIABLE as CONSUL_ADDRESS_VARIABLE};
+    pub use courier_core::{ComponentRegistry, Instance, Instances, LocalRegistry, Registration, PEERS_VARIABLE};
+}
+
+/// Health: checks, their results, and the reports `GET /health` answers.
+pub mod health {
+    pub use courier_core::{
+        CheckOptions, CheckReport, CheckResult, ComponentReport, ComponentStatus, HealthCheck, HealthChecks,
+        HealthReport, HealthStatus,
+    };
+}
+
+/// Who calls: credentials, principals, the access rules of `#[authorize]`, and the
+/// authenticators a server checks callers with (JWT, Basic and client certificates with
+/// the `auth` feature).
+pub mod auth {
+    #[cfg(feature = "auth")]
+    pub use courier_auth::{hash_password, BasicAuthenticator, CertificateAuthenticator, JwtAuthenticator};
+    pub use courier_core::auth::{Access, Authenticator, ClientCertificate, Credentials, Principal};
+}
+
+/// What a call is made of on its way through a channel: the channel itself, the call
+/// and its reply, and the trace context that travels with it.
+pub mod channel {
+    pub use courier_core::{Arguments, Call, Channel, ChannelKind, Outcome, Reply, TraceContext};
+}
+
+/// The codecs of the dispatch channels.
+pub mod codec {
+    pub use courier_core::{Codec, Format, JsonCodec, MsgPackCodec};
+}
+
+/// What `#[service]` and `#[component]` generate, and what a server describes of them.
+pub mod service {
+    pub use courier_core::{
+        description, BoxFuture, Component, ComponentDescriptor, MethodDescriptor, Service, ServiceDescriptor,
+    };
+}
 
 #[cfg(feature = "otel")]
 pub use courier_core::otel;
 
-#[cfg(feature = "auth")]
-pub use courier_auth::{hash_password, BasicAuthenticator, CertificateAuthenticator, JwtAuthenticator};
-
 /// TLS for servers and clients: [`TlsConfig`](tls::TlsConfig) for a server's listener
 /// (with client certificates for mutual TLS, and renewal without a restart),
 /// [`Certificate`](tls::Certificate) and [`Identity`](tls::Identity) for
-/// [`HttpClientBuilder`]. See the README's "TLS" section.
+/// [`HttpClientBuilder`](client::HttpClientBuilder). See the README's "TLS" section.
 pub mod tls {
     pub use courier_client::{Certificate, Identity};
     pub use courier_core::tls::TlsError;
@@ -144,7 +188,7 @@ pub mod tls {
 /// ```
 ///
 /// It generates the trait itself (object-safe, so local implementations and remote
-/// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`], a proxy and a
+/// proxies are both `Arc<dyn YourTrait>`), a [`ServiceDescriptor`](service::ServiceDescriptor), a proxy and a
 /// dispatcher. See the [crate example](crate).
 pub use courier_macros::service;
 
@@ -158,10 +202,10 @@ pub use courier_macros::service;
 /// Every option but `services` is optional: the name defaults to the struct name in
 /// kebab-case, the channels to every remote channel, and the hooks (`async fn(&self) ->
 /// Result<(), ServiceError>`) to nothing. A unit struct can be found by
-/// [`ServerBuilder::discover`].
+/// [`ServerBuilder::discover`](server::ServerBuilder::discover).
 ///
 /// The startup hooks run in order before anything is registered; one that fails fails
-/// [`ServerBuilder::start`] with its error, and nothing is registered. Shutdown
+/// [`ServerBuilder::start`](server::ServerBuilder::start) with its error, and nothing is registered. Shutdown
 /// deregisters, drains in-flight calls, then runs the shutdown hooks in reverse order.
 ///
 /// `health` gives the component a health endpoint of its own, which reports the checks
@@ -174,18 +218,18 @@ pub use courier_macros::component;
 /// server finds it at link time, building it with `Default`.
 ///
 /// Write `#[implementation(manual)]` for an implementation that needs state; hand an
-/// instance to [`ServerBuilder::service`] instead.
+/// instance to [`ServerBuilder::service`](server::ServerBuilder::service) instead.
 pub use courier_macros::implementation;
 
 /// Makes the `#[health_check]` methods of an `impl` block the type's health checks.
 ///
 /// A server runs the checks of every implementation it serves (and those given to
-/// [`ServerBuilder::health_checks`]) on each probe of a health endpoint, all at once,
-/// and answers with a [`HealthReport`] as JSON: 200 when the worst check is OK or
+/// [`ServerBuilder::health_checks`](server::ServerBuilder::health_checks)) on each probe of a health endpoint, all at once,
+/// and answers with a [`HealthReport`](health::HealthReport) as JSON: 200 when the worst check is OK or
 /// WARNING, 503 when it is ERROR, so an instance whose check fails leaves Consul's
 /// passing set, and proxies stop calling it.
 ///
-/// A check is an `async fn` taking `&self` and, optionally, a `&mut` [`CheckResult`],
+/// A check is an `async fn` taking `&self` and, optionally, a `&mut` [`CheckResult`](health::CheckResult),
 /// which starts at OK; it returns `()` or `Result<(), E>` with `E: Display`, where an
 /// `Err` makes the check an ERROR with the error as its details.
 ///
@@ -300,20 +344,25 @@ pub use courier_core::{grpc, protobuf};
 pub use schemars::{self, JsonSchema};
 
 /// Queued calls: `#[queued]` methods, their [`Job`](jobs::Job) handles, and the queues
-/// they wait in.
+/// they wait in (NATS JetStream with the `nats` feature).
 pub mod jobs {
     pub use courier_core::jobs::{
         InProcessQueue, Job, JobContext, JobId, JobLink, JobOutcome, JobPoll, JobQueue, JobRecord, JobRequest,
         JobState, JobStatus, Lease, Progress,
     };
+    #[cfg(feature = "nats")]
+    pub use courier_nats::{NatsQueue, NatsQueueBuilder};
 }
 
 /// Everything a service, a server or a client usually needs.
 pub mod prelude {
     pub use crate::{
-        component, health_check, health_checks, implementation, service, CallContext, ChannelKind, CheckResult,
-        ComponentRegistry, HealthStatus, LocalRegistry, ProtoMessage, Report, Selection, Server, ServiceError,
-        ServiceManager,
+        client::Selection,
+        component,
+        health::{CheckResult, HealthStatus},
+        health_check, health_checks, implementation,
+        registry::{ComponentRegistry, LocalRegistry},
+        service, CallContext, ChannelKind, ErrorCode, ProtoMessage, Report, Server, ServiceError, ServiceManager,
     };
     pub use schemars::{self, JsonSchema};
     pub use serde::{Deserialize, Serialize};

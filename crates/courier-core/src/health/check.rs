@@ -5,8 +5,8 @@ use std::{fmt, future::Future, sync::Arc, time::Duration};
 /// How a health check is run: how long its result is reused, and how long it may take.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::CheckOptions;
+/// # mod courier { pub use courier_core::*; pub mod health { pub use courier_core::*; } }
+/// use courier::health::CheckOptions;
 /// use std::time::Duration;
 /// let options = CheckOptions::new().cache(Duration::from_secs(10)).fail_if_slower_than(Duration::from_secs(1));
 /// assert_eq!(options.cache_time(), Duration::from_secs(10));
@@ -55,8 +55,8 @@ type Run = dyn Fn(CheckResult) -> BoxFuture<'static, CheckResult> + Send + Sync;
 /// something is wrong, and hands it back.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{CheckOptions, HealthCheck};
+/// # mod courier { pub use courier_core::*; pub mod health { pub use courier_core::*; } }
+/// use courier::{health::{CheckOptions, HealthCheck}};
 /// let disk = HealthCheck::new("disk", CheckOptions::new(), |mut result| async move {
 ///     let free_bytes: u64 = 12 << 30; // measured, in real life
 ///     if free_bytes < 1 << 30 {

@@ -12,8 +12,8 @@ use tokio::{
 /// Clones share the checks and their cached results.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{CheckOptions, HealthCheck, HealthManager, HealthStatus};
+/// # mod courier { pub use courier_core::*; pub mod health { pub use courier_core::*; } }
+/// use courier::{HealthManager, health::{CheckOptions, HealthCheck, HealthStatus}};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let mut health = HealthManager::new();

@@ -5,8 +5,8 @@ use std::fmt::Display;
 /// when something is wrong.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{CheckResult, HealthStatus};
+/// # mod courier { pub use courier_core::*; pub mod health { pub use courier_core::*; } }
+/// use courier::{health::{CheckResult, HealthStatus}};
 /// let mut result = CheckResult::new();
 /// assert_eq!(result.status(), HealthStatus::Ok);
 /// result.warning("disk 91% full");

@@ -5,8 +5,8 @@ use std::fmt;
 /// worst of several is their maximum.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::HealthStatus;
+/// # mod courier { pub use courier_core::*; pub mod health { pub use courier_core::*; } }
+/// use courier::health::HealthStatus;
 /// let statuses = [HealthStatus::Ok, HealthStatus::Error, HealthStatus::Warning];
 /// assert_eq!(statuses.into_iter().max(), Some(HealthStatus::Error));
 /// assert_eq!(HealthStatus::Warning.http_status(), 200);

@@ -14,8 +14,8 @@ use super::environment::{self, PEERS_VARIABLE};
 /// Clones share the same state.
 ///
 /// ```
-/// # use courier_core as courier;
-/// use courier::{ChannelKind, LocalRegistry};
+/// # mod courier { pub use courier_core::*; pub mod registry { pub use courier_core::*; } }
+/// use courier::{ChannelKind, registry::LocalRegistry};
 /// let registry = LocalRegistry::new();
 /// registry.add_peers("greeter=http://10.0.0.7:8080 greeter=http://10.0.0.8:8080").unwrap();
 /// let instances = registry.instances("greeter", ChannelKind::DispatchMsgpack);
