@@ -31,7 +31,7 @@ impl Hygienic for Implementation {
 #[courier::health_checks]
 impl Implementation {
     #[courier::health_check(cache = "1.5s", fail_if_slower_than = "250ms")]
-    async fn fine(&self, result: &mut courier::CheckResult) {
+    async fn fine(&self, result: &mut courier::health::CheckResult) {
         result.warning("only a little");
     }
 
@@ -42,12 +42,12 @@ impl Implementation {
 }
 
 fn main() {
-    let descriptor = <dyn Hygienic as courier::Service>::DESCRIPTOR;
+    let descriptor = <dyn Hygienic as courier::service::Service>::DESCRIPTOR;
     std::assert_eq!(descriptor.name, "hygienic");
     std::assert_eq!(descriptor.methods[1].arguments, ["a", "b"]);
     std::assert_eq!(HygienicComponent::DESCRIPTOR.name, "hygienic-component");
     std::assert_eq!(HygienicComponent::DESCRIPTOR.health, std::option::Option::Some("/hygienic/health"));
-    let checks = courier::HealthChecks::health_checks(&std::sync::Arc::new(Implementation));
+    let checks = courier::health::HealthChecks::health_checks(&std::sync::Arc::new(Implementation));
     std::assert_eq!(checks.len(), 2);
     std::assert_eq!(checks[0].name(), "fine");
     std::assert_eq!(checks[0].options().cache_time(), std::time::Duration::from_millis(1500));

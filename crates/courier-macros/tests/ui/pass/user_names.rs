@@ -37,7 +37,7 @@ impl Proxy for Guarded {
 }
 
 fn main() {
-    let descriptor = <dyn Proxy as courier::Service>::DESCRIPTOR;
+    let descriptor = <dyn Proxy as courier::service::Service>::DESCRIPTOR;
     assert_eq!(descriptor.name, "proxy");
     assert_eq!(descriptor.methods[0].argument_types, ["HelloArguments"]);
 }
