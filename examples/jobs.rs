@@ -3,7 +3,7 @@
 //! progress and cancellation. `cargo run --example jobs`
 
 use courier::prelude::*;
-use courier_examples::{ReportSpec, Reports, ReportsComponent};
+use courier_samples::{ReportSpec, Reports, ReportsComponent};
 use std::time::Duration;
 
 #[tokio::main]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 fn main() -> std::io::Result<()> {
     let folder = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "proto".into()));
-    for descriptor in courier_examples::protobuf_services() {
+    for descriptor in courier_samples::protobuf_services() {
         if let Some(schema) = descriptor.protobuf {
             let path = folder.join(format!("{}.proto", descriptor.name));
             std::fs::write(&path, schema())?;

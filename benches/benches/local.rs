@@ -5,7 +5,7 @@
 //! `cargo bench -p courier-benches --bench local`
 
 use courier::prelude::*;
-use courier_examples::{Greeter, GreeterComponent, Polite};
+use courier_samples::{Greeter, GreeterComponent, Polite};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

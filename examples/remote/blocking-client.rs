@@ -5,7 +5,7 @@
 //! `CONSUL_HTTP_ADDR`.
 
 use courier::prelude::*;
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 
 fn main() -> Result<(), Report> {
     let calls: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(4);

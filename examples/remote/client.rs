@@ -8,7 +8,7 @@
 //! agent at `CONSUL_HTTP_ADDR` knows.
 
 use courier::prelude::*;
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 
 #[tokio::main]
 async fn main() -> Result<(), Report> {

@@ -7,7 +7,7 @@
 //! exports its spans over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
 use courier::{otel::Otel, prelude::*};
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use std::sync::OnceLock;
 use tracing_subscriber::prelude::*;
 

@@ -8,7 +8,7 @@
 //! ```
 
 use courier::prelude::*;
-use courier_examples::{ReportSpec, Reports};
+use courier_samples::{ReportSpec, Reports};
 
 const USAGE: &str = "usage: reports-client submit <title> <pages> <page_ms> | wait <token>";
 

@@ -9,7 +9,7 @@
 //! has a free worker, and any of them answers for it.
 
 use courier::{jobs::NatsQueueBuilder, prelude::*};
-use courier_examples::ReportsComponent;
+use courier_samples::ReportsComponent;
 use std::time::Duration;
 
 #[tokio::main]

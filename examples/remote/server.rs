@@ -10,7 +10,7 @@
 //! picks up renewed files within 30 s.
 
 use courier::{auth::JwtAuthenticator, prelude::*, server::ServerBuilder, tls::TlsConfig};
-use courier_examples::{Auditor, Ledger, LedgerComponent};
+use courier_samples::{Auditor, Ledger, LedgerComponent};
 use std::time::Duration;
 
 #[tokio::main]

@@ -5,7 +5,7 @@
 mod plain_http;
 
 use courier::{codec::Format, prelude::*};
-use courier_examples::Node;
+use courier_samples::Node;
 use plain_http::Fixture;
 use reqwest::{header::CONTENT_TYPE, Method, StatusCode};
 

@@ -1,7 +1,7 @@
 //! Every channel carries the recursive payload and a domain error intact.
 
 use courier::{prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, GreetingError, Node, Sample};
+use courier_samples::{Greeter, GreeterComponent, GreetingError, Node, Sample};
 
 const CHANNELS: [ChannelKind; 5] = [
     ChannelKind::Local,

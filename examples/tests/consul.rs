@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::ServerProcess;
+use common::{all_answer, ServerProcess};
 use courier::{client::HttpClient, prelude::*, registry::ConsulRegistry, tls::Certificate};
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 use courier_test_support::{wait_until, ConsulAgent, TestCa};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -58,14 +58,7 @@ async fn a_killed_server_leaves_the_passing_set_and_gets_no_more_calls() {
 
     let registry = ConsulRegistry::builder().address(&address).build().expect("registry");
     let greeter = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
-    wait_until(DEADLINE, "both servers answer", || async {
-        let mut seen = BTreeSet::new();
-        for _ in 0..4 {
-            seen.extend(greeter.whoami().await.ok());
-        }
-        seen.len() == 2
-    })
-    .await;
+    wait_until(DEADLINE, "both servers answer", || all_answer(2, || async { greeter.whoami().await.ok() })).await;
 
     b.kill();
     wait_until(DEADLINE, "Consul's health check fails b", || async { passing(&agent).await == [a.url.clone()] }).await;

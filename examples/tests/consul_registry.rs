@@ -2,8 +2,11 @@
 //! registration, health checks, watches, ACLs, an agent that goes away and returns, and
 //! Consul's own tools.
 
-use courier::{prelude::*, registry::ConsulRegistry, server::ServerError, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, Polite};
+mod common;
+
+use common::{all_answer, greeter_named};
+use courier::{prelude::*, registry::ConsulRegistry, server::ServerError};
+use courier_samples::{Greeter, GreeterComponent};
 use courier_test_support::{wait_until, ConsulAgent};
 use serde_json::Value;
 use std::{
@@ -27,15 +30,6 @@ fn registry(agent: &ConsulAgent, token: Option<&str>) -> ConsulRegistry {
     builder.build().expect("registry")
 }
 
-async fn start(registry: &ConsulRegistry, name: &str) -> Result<Server, ServerError> {
-    Server::builder()
-        .registry(registry.clone())
-        .component(GreeterComponent)
-        .service::<dyn Greeter>(Polite::named(name))
-        .start()
-        .await
-}
-
 /// What Consul itself says passes, read over its HTTP API.
 async fn passing(agent: &ConsulAgent) -> Vec<Value> {
     let url = format!("{}/v1/health/service/{COMPONENT}?passing", agent.http_url());
@@ -53,7 +47,7 @@ fn ports(entries: &[Value]) -> Vec<u64> {
 #[tokio::test]
 async fn a_started_server_is_passing_with_its_address_and_meta_and_gone_at_once_after_shutdown() {
     let Some(agent) = ConsulAgent::start().await else { return };
-    let mut server = start(&registry(&agent, None), "a").await.expect("server starts");
+    let mut server = greeter_named(registry(&agent, None), "a").await.expect("server starts");
     let port = server.local_addr().port();
 
     let entries = passing(&agent).await;
@@ -79,9 +73,9 @@ async fn a_server_started_after_the_proxy_was_built_gets_its_calls() {
     let error = greeter.whoami().await.expect_err("nothing registered yet");
     assert_eq!(error.code, ErrorCode::Unavailable);
 
-    let mut a = start(&registry, "a").await.expect("a starts");
+    let mut a = greeter_named(registry.clone(), "a").await.expect("a starts");
     wait_until(DEADLINE, "the proxy calls a", || async { greeter.whoami().await.is_ok_and(|who| who == "a") }).await;
-    let mut b = start(&registry, "b").await.expect("b starts");
+    let mut b = greeter_named(registry.clone(), "b").await.expect("b starts");
     wait_until(DEADLINE, "the proxy calls b", || async { greeter.whoami().await.is_ok_and(|who| who == "b") }).await;
 
     a.shutdown().await.expect("a stops");
@@ -100,7 +94,7 @@ async fn a_server_started_after_the_proxy_was_built_gets_its_calls() {
 async fn calls_go_on_while_consul_is_down_and_the_server_registers_again_when_it_returns() {
     let Some(mut agent) = ConsulAgent::start().await else { return };
     let registry = registry(&agent, None);
-    let mut a = start(&registry, "a").await.expect("a starts");
+    let mut a = greeter_named(registry.clone(), "a").await.expect("a starts");
     let greeter = ServiceManager::new(registry.clone()).get::<dyn Greeter>().expect("proxy");
     assert_eq!(greeter.whoami().await.expect("a answers"), "a");
 
@@ -114,7 +108,7 @@ async fn calls_go_on_while_consul_is_down_and_the_server_registers_again_when_it
         ports(&passing(&agent).await) == [u64::from(a.local_addr().port())]
     })
     .await;
-    let mut b = start(&registry, "b").await.expect("b starts");
+    let mut b = greeter_named(registry.clone(), "b").await.expect("b starts");
     wait_until(DEADLINE, "the watch resumes and finds b", || async {
         greeter.whoami().await.is_ok_and(|who| who == "b")
     })
@@ -126,18 +120,19 @@ async fn calls_go_on_while_consul_is_down_and_the_server_registers_again_when_it
 #[tokio::test]
 async fn with_acls_a_missing_or_weak_token_is_refused_clearly_and_the_management_token_works() {
     let Some(agent) = ConsulAgent::start_with_acl("root").await else { return };
-    let refused = start(&registry(&agent, None), "a").await.expect_err("the anonymous token may not register");
+    let refused = greeter_named(registry(&agent, None), "a").await.expect_err("the anonymous token may not register");
     let message = refused.to_string();
     assert!(message.contains("service:write"), "{message}");
 
     let weak = read_only_token(&agent).await;
-    let refused = start(&registry(&agent, Some(&weak)), "a").await.expect_err("a read-only token may not register");
+    let refused =
+        greeter_named(registry(&agent, Some(&weak)), "a").await.expect_err("a read-only token may not register");
     let ServerError::Registry { source, .. } = &refused else { panic!("expected a registry error, got {refused}") };
     assert_eq!(source.code, ErrorCode::Forbidden);
     assert!(source.message.contains("service:write"), "{source}");
     assert!(passing(&agent).await.is_empty());
 
-    let mut server = start(&registry(&agent, Some("root")), "a").await.expect("the management token may");
+    let mut server = greeter_named(registry(&agent, Some("root")), "a").await.expect("the management token may");
     wait_until(DEADLINE, "the server passes", || async { passing(&agent).await.len() == 1 }).await;
     server.shutdown().await.expect("clean shutdown");
 }
@@ -313,14 +308,7 @@ async fn a_failing_health_check_takes_the_instance_out_of_consul_and_out_of_the_
     wait_until(DEADLINE, "both instances pass", || async { health_entries(&agent, component, true).await.len() == 2 })
         .await;
     let named = ServiceManager::new(registry.clone()).get::<dyn Named>().expect("proxy");
-    wait_until(DEADLINE, "both instances get calls", || async {
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..4 {
-            seen.extend(named.name().await.ok());
-        }
-        seen.len() == 2
-    })
-    .await;
+    wait_until(DEADLINE, "both instances get calls", || all_answer(2, || async { named.name().await.ok() })).await;
 
     switch_b.failing.store(true, Ordering::SeqCst);
     let a_port = [u64::from(a.local_addr().port())];

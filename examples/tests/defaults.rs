@@ -5,7 +5,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 use std::time::Duration;
 
 #[tokio::test]

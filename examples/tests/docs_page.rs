@@ -2,7 +2,7 @@
 //! (no internet), lists the REST routes, and a "Try it out" call returns the real result.
 
 use courier::prelude::*;
-use courier_examples::GreeterComponent;
+use courier_samples::GreeterComponent;
 use courier_test_support::Browser;
 use std::time::Duration;
 

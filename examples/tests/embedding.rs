@@ -3,7 +3,7 @@
 
 use axum::{routing::get, Router};
 use courier::{client::HttpClient, prelude::*, tls::TlsConfig};
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use courier_test_support::TestCa;
 use tokio::net::TcpListener;
 

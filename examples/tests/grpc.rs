@@ -7,7 +7,7 @@ mod common;
 
 use common::ServerProcess;
 use courier::{prelude::*, registry::Registration, ErrorCode};
-use courier_examples::{Greeter, GreetingError, Node};
+use courier_samples::{Greeter, GreetingError, Node};
 use std::{
     path::{Path, PathBuf},
     process::Command,

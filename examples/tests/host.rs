@@ -3,7 +3,7 @@
 
 use axum::{extract::Request, middleware::Next, routing::get, Router};
 use courier::prelude::*;
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Arc,

@@ -14,7 +14,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{Greeter, GreeterComponent, Polite};
+use courier_samples::{Greeter, GreeterComponent, Polite};
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},

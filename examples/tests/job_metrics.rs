@@ -2,7 +2,7 @@
 //! process's, and the counts must be this test's alone.
 
 use courier::prelude::*;
-use courier_examples::{ReportSpec, Reports, ReportsComponent};
+use courier_samples::{ReportSpec, Reports, ReportsComponent};
 use courier_test_support::wait_until;
 use std::time::Duration;
 

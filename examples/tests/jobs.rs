@@ -10,7 +10,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{ReportError, Reports, ReportsComponent};
+use courier_samples::{ReportError, Reports, ReportsComponent};
 use courier_test_support::wait_until;
 use reports::{results_and_errors_on_every_channel, results_expire, spec};
 use std::time::Duration;

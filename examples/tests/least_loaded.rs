@@ -5,7 +5,7 @@ mod common;
 
 use common::ServerProcess;
 use courier::{client::Selection, prelude::*};
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 use futures_util::future::join_all;
 use prometheus_parse::{Scrape, Value};
 

@@ -1,18 +1,15 @@
 //! A proxy follows the registry while it lives: new instances get calls, removed ones
 //! stop getting them.
 
-use courier::{prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, Polite};
+mod common;
+
+use common::greeter_named;
+use courier::prelude::*;
+use courier_samples::Greeter;
 use std::collections::BTreeMap;
 
-async fn start(registry: &LocalRegistry, name: &'static str) -> Server {
-    Server::builder()
-        .registry(registry.clone())
-        .component(GreeterComponent)
-        .service::<dyn Greeter>(Polite::named(name))
-        .start()
-        .await
-        .expect("server starts")
+async fn start(registry: &LocalRegistry, name: &str) -> Server {
+    greeter_named(registry.clone(), name).await.expect("server starts")
 }
 
 async fn tally(greeter: &dyn Greeter, calls: usize) -> BTreeMap<String, usize> {

@@ -6,7 +6,7 @@
 mod reports;
 
 use courier::{jobs::JobState, prelude::*, ErrorCode};
-use courier_examples::{ReportError, Reports, ReportsComponent};
+use courier_samples::{ReportError, Reports, ReportsComponent};
 use courier_test_support::wait_until;
 use reports::spec;
 use std::time::Duration;

@@ -15,7 +15,7 @@ use courier::{
     service::Component,
     ChannelKind,
 };
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use courier_test_support::{wait_until, ConsulAgent};
 use futures_util::{stream, StreamExt};
 use std::{

@@ -4,7 +4,7 @@
 //! The recorder is the process's, so counts are read as differences from before the calls.
 
 use courier::{prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use prometheus_parse::{Scrape, Value};
 use std::collections::BTreeMap;
 

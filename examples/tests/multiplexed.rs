@@ -4,7 +4,7 @@
 
 use bytes::{Buf, BytesMut};
 use courier::{client::HttpClient, prelude::*};
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use std::collections::HashSet;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -140,7 +140,7 @@ async fn a_reply_larger_than_the_client_reads_fails_its_call_and_not_the_connect
     let client = HttpClient::builder().max_reply_bytes(2 * 1024).build();
     let greeter = ServiceManager::builder().registry(registry).http_client(client).build().get::<dyn Greeter>();
     let greeter = greeter.expect("proxy");
-    let error = greeter.echo(courier_examples::Node::tree(3, 4)).await.expect_err("the reply is too large");
+    let error = greeter.echo(courier_samples::Node::tree(3, 4)).await.expect_err("the reply is too large");
     assert_eq!(error.code, courier::ErrorCode::PayloadTooLarge, "{error}");
     assert_eq!(greeter.hello("ann".into()).await.expect("the connection serves on"), "Hello, ann!");
 }
@@ -150,7 +150,7 @@ async fn large_and_small_calls_interleaved_on_one_connection_each_get_their_own_
     let registry = LocalRegistry::new();
     let _server = start(&registry).await;
     let greeter = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
-    let tree = courier_examples::Node::tree(3, 7);
+    let tree = courier_samples::Node::tree(3, 7);
     let mut calls = tokio::task::JoinSet::new();
     for caller in 0..200 {
         let (greeter, tree) = (Arc::clone(&greeter), tree.clone());

@@ -15,7 +15,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{Report, ReportError, Reports, ReportsComponent};
+use courier_samples::{Report, ReportError, Reports, ReportsComponent};
 use courier_test_support::{wait_until, NatsServer};
 use futures_util::{future::join_all, StreamExt};
 use std::{collections::BTreeSet, path::PathBuf, process::Command, time::Duration};

@@ -3,7 +3,7 @@
 //! `null`.
 
 use courier::{client::HttpClient, prelude::*, ErrorCode};
-use courier_examples::{Greeter, GreeterComponent, Node, Sample};
+use courier_samples::{Greeter, GreeterComponent, Node, Sample};
 
 /// Doubles at the edges: signed zero, subnormals, the extremes, and values that need
 /// all 17 significant digits.

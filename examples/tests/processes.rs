@@ -8,7 +8,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{Greeter, Ledger};
+use courier_samples::{Greeter, Ledger};
 use jsonwebtoken::{EncodingKey, Header};
 use std::{
     collections::HashMap,
@@ -180,7 +180,7 @@ async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_a
     let greeter = manager(None).get::<dyn Greeter>().expect("proxy");
 
     for _ in 0..25 {
-        let tree = courier_examples::Node::tree(2, 3);
+        let tree = courier_samples::Node::tree(2, 3);
         assert_eq!(greeter.echo(tree.clone()).await.expect("an echo"), tree);
     }
     assert_eq!(
@@ -189,7 +189,7 @@ async fn on_a_multiplexed_connection_the_body_limit_deadlines_auth_and_metrics_a
     );
 
     // Over the 4 MiB body limit, and well within the largest frame: the body limit answers.
-    let mut large = courier_examples::Node::tree(0, 0);
+    let mut large = courier_samples::Node::tree(0, 0);
     large.name = "x".repeat(4 * 1024 * 1024 + 100);
     let error = greeter.echo(large).await.expect_err("too large");
     assert_eq!(error.code, ErrorCode::PayloadTooLarge, "{error}");

@@ -12,7 +12,7 @@ fn proto_folder() -> &'static Path {
 
 #[test]
 fn the_committed_schemas_are_what_the_code_generates() {
-    for descriptor in courier_examples::protobuf_services() {
+    for descriptor in courier_samples::protobuf_services() {
         let schema = descriptor.protobuf.expect("declared for protobuf");
         let file = format!("{}.proto", descriptor.name);
         let committed = std::fs::read_to_string(proto_folder().join(&file)).expect("a committed schema");

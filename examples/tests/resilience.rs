@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::ServerProcess;
+use common::{all_answer, ServerProcess};
 use courier::{client::Selection, prelude::*, registry::ConsulRegistry, ErrorCode};
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 use courier_test_support::{wait_until, ConsulAgent};
 use reqwest::{header, StatusCode};
 use std::{
@@ -194,7 +194,7 @@ async fn survive_a_stop_and_a_kill(servers: &mut [ServerProcess], greeter: Arc<d
                             Ok(reply) if reply == format!("Hello, {name}!") => {
                                 tally.other_ok.fetch_add(1, Ordering::SeqCst)
                             }
-                            Err(courier_examples::GreetingError::Courier(error))
+                            Err(courier_samples::GreetingError::Courier(error))
                                 if error.code == ErrorCode::MaybeExecuted =>
                             {
                                 tally.maybe_executed.fetch_add(1, Ordering::SeqCst)
@@ -260,12 +260,8 @@ async fn no_call_is_lost_when_instances_stop_or_die_with_consul() {
     let mut servers: Vec<_> = ["a", "b", "c"].into_iter().map(|name| ServerProcess::start_with(name, &env)).collect();
     let registry = ConsulRegistry::builder().address(&address).build().expect("registry");
     let greeter = ServiceManager::new(registry).get::<dyn Greeter>().expect("proxy");
-    wait_until(DEADLINE, "the proxy knows all three instances", || async {
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..6 {
-            seen.extend(greeter.whoami().await.ok());
-        }
-        seen.len() == 3
+    wait_until(DEADLINE, "the proxy knows all three instances", || {
+        all_answer(3, || async { greeter.whoami().await.ok() })
     })
     .await;
     survive_a_stop_and_a_kill(&mut servers, greeter).await;

@@ -3,7 +3,7 @@
 
 mod plain_http;
 
-use courier_examples::Node;
+use courier_samples::Node;
 use plain_http::Fixture;
 use reqwest::{header::CONTENT_TYPE, Method, StatusCode};
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@ use courier::{
     tls::{Certificate, Identity, TlsConfig},
     ErrorCode,
 };
-use courier_examples::{Greeter, GreeterComponent, GreetingError, Node};
+use courier_samples::{Greeter, GreeterComponent, GreetingError, Node};
 use courier_test_support::{wait_until, Issued, TestCa};
 use std::{
     path::PathBuf,

@@ -213,7 +213,7 @@ async fn a_server_continues_a_w3c_traceparent_from_any_caller_and_ignores_a_malf
 
 #[tokio::test]
 async fn the_rest_channel_carries_the_trace_too() {
-    use courier_examples::{Greeter, GreeterComponent};
+    use courier_samples::{Greeter, GreeterComponent};
     captured();
     let registry = LocalRegistry::new();
     let mut server =

@@ -29,7 +29,7 @@ mod report;
 use counters::Counters;
 use courier::{client::Selection, registry::LocalRegistry, service::Component, ServiceManager};
 use courier_benches::{cli, rounds::turns, with_causes, Error};
-use courier_examples::{Greeter, GreeterComponent};
+use courier_samples::{Greeter, GreeterComponent};
 use fleet::{Fleet, Spec};
 use phase::{Sample, Settings};
 use std::{future::Future, process::ExitCode};

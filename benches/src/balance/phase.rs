@@ -3,7 +3,7 @@
 
 use crate::{counters::Counters, Error};
 use courier_benches::stats::{median, percentile};
-use courier_examples::Greeter;
+use courier_samples::Greeter;
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},

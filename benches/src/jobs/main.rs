@@ -16,7 +16,7 @@ use courier_benches::{
     stats::percentile,
     Error,
 };
-use courier_examples::{ReportSpec, Reports, ReportsComponent};
+use courier_samples::{ReportSpec, Reports, ReportsComponent};
 use std::{
     process::ExitCode,
     sync::Arc,
@@ -135,7 +135,7 @@ async fn measure(what: &str, options: &Options, reports: &Arc<dyn Reports>, queu
             for _ in 0..per_caller {
                 call(Arc::clone(&reports), spec.clone()).await?;
             }
-            Ok::<_, courier_examples::ReportError>(())
+            Ok::<_, courier_samples::ReportError>(())
         });
     }
     while let Some(done) = callers.join_next().await {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use courier::{
     client::HttpClient, registry::LocalRegistry, service::Component, tls::Certificate, ChannelKind, ServiceManager,
 };
-use courier_examples::{Greeter, GreeterComponent, Node};
+use courier_samples::{Greeter, GreeterComponent, Node};
 use http_body_util::{BodyExt, Full};
 use hyper::{header::CONTENT_TYPE, Request, Uri};
 use hyper_util::{

@@ -194,7 +194,7 @@ async fn main_table(options: &Options, fleet: &Fleet, servers: &mut Servers) -> 
 }
 
 /// How many allocations cloning `tree` makes.
-fn clone_allocations(tree: &courier_examples::Node) -> u64 {
+fn clone_allocations(tree: &courier_samples::Node) -> u64 {
     let before = Usage::now();
     let clone = std::hint::black_box(tree.clone());
     let allocations = (Usage::now() - before).allocations;

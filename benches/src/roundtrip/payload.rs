@@ -1,6 +1,6 @@
 //! What a round sends: a tree of a given number of nodes, or one node carrying a blob.
 
-use courier_examples::Node;
+use courier_samples::Node;
 
 /// How many children a node of a payload tree has, at most.
 const FANOUT: usize = 3;

@@ -13,7 +13,7 @@ use axum::{routing::post, serve::ListenerExt, Json, Router};
 use bytes::Bytes;
 use courier::{registry::LocalRegistry, tls::TlsConfig, Server};
 use courier_benches::processes::ANSWER;
-use courier_examples::{GreeterComponent, Node};
+use courier_samples::{GreeterComponent, Node};
 use courier_test_support::TestCa;
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request, Response};
@@ -142,7 +142,7 @@ fn announce(url: &str) {
 }
 
 async fn courier(tls: Option<TlsConfig>) -> Result<(), Error> {
-    // Naming `GreeterComponent` links courier_examples, whose `#[implementation]`
+    // Naming `GreeterComponent` links courier_samples, whose `#[implementation]`
     // registers `Polite` as the Greeter the server finds.
     let mut builder = Server::builder().registry(LocalRegistry::new()).component(GreeterComponent);
     if let Some(tls) = tls {

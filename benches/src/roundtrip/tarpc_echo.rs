@@ -3,7 +3,7 @@
 //! client), with `TCP_NODELAY` as every other stack here has it.
 
 use crate::Error;
-use courier_examples::Node;
+use courier_samples::Node;
 use futures_util::{future, StreamExt};
 use tarpc::{
     client, context,

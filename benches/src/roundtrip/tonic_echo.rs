@@ -3,7 +3,7 @@
 //! and client over h2c, wired by hand as `tonic-build` would generate them.
 
 use crate::Error;
-use courier_examples::Node;
+use courier_samples::Node;
 use http::uri::PathAndQuery;
 use std::{
     convert::Infallible,

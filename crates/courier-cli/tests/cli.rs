@@ -2,7 +2,7 @@
 //! sockets, finding them through `COURIER_PEERS` or a real Consul agent.
 
 use courier::{prelude::*, registry::ConsulRegistry};
-use courier_examples::GreeterComponent;
+use courier_samples::GreeterComponent;
 use courier_test_support::{wait_until, ConsulAgent};
 use serde_json::{json, Value};
 use std::time::Duration;

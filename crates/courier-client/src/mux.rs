@@ -9,8 +9,8 @@ use crate::{
 };
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     sync::lock,
+    wire::mux::{Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     ErrorCode, ServiceError,
 };
 use http::{HeaderMap, Method};
@@ -304,7 +304,7 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         let unanswered = lock(&self.connection.waiting).remove(&self.id);
         if unanswered.is_some() && !self.connection.closed.load(Ordering::Acquire) {
-            let _ = self.connection.outgoing.send(courier_core::mux::cancel(self.id));
+            let _ = self.connection.outgoing.send(courier_core::wire::mux::cancel(self.id));
         }
     }
 }

@@ -22,8 +22,6 @@ mod instance;
 pub mod jobs;
 mod lifecycle;
 mod local;
-#[doc(hidden)]
-pub mod mux;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod protobuf;
@@ -83,8 +81,8 @@ pub mod __private {
     };
     pub use crate::service::{
         assert_argument, assert_discoverable, assert_error, assert_result, authorize, bind, proto_method_error,
-        proto_outcome, serde_outcome, unknown_method, ChecksOf, DeclaresChecks, DeclaresNoChecks, Dispatch, Dispatched,
-        Implementation, Implemented, Service,
+        proto_outcome, serde_outcome, unknown_method, ArgumentProbe, ChecksOf, DeclaresChecks, DeclaresNoChecks,
+        DecodeArgument, Dispatch, Dispatched, EncodeArgument, Implementation, Implemented, Service, UnfitArgument,
     };
     pub use crate::{auth::Access, BoxFuture, ChannelKind, ServiceError};
     pub use schemars;

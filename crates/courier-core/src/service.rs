@@ -195,8 +195,96 @@ impl Implementation {
     label = "arguments cross the wire, so they must be serializable",
     note = "derive it: `#[derive(serde::Serialize, serde::Deserialize)]` (courier re-exports both in its prelude)"
 )]
-pub trait MethodArgument: Serialize + DeserializeOwned + Send + Sync + 'static {}
-impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> MethodArgument for T {}
+pub trait MethodArgument: Serialize + Send + Sync + 'static {}
+impl<T: Serialize + Send + Sync + 'static> MethodArgument for T {}
+
+/// An argument type the server can decode.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of a service method",
+    label = "arguments are decoded where the method runs, so they must be deserializable too",
+    note = "derive it: `#[derive(serde::Deserialize)]` beside `Serialize` (courier re-exports both in its prelude)"
+)]
+pub trait DecodableArgument: DeserializeOwned {}
+impl<T: DeserializeOwned> DecodableArgument for T {}
+
+/// How the generated code encodes and decodes one argument of type `T`: with serde when
+/// `T` is serializable, and otherwise not at all. The second case only keeps the compiler
+/// from repeating, at each use of the type, the one error
+/// [`assert_argument`] gives: no program is built with it.
+///
+/// The choice is made by method lookup on a concrete type (`(&ArgumentProbe::<T>::NEW)`):
+/// the impls on `ArgumentProbe<T>` ask for serde's traits and are found first; the ones
+/// on `&ArgumentProbe<T>` ask for nothing.
+pub struct ArgumentProbe<T>(std::marker::PhantomData<T>);
+
+impl<T> std::fmt::Debug for ArgumentProbe<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ArgumentProbe")
+    }
+}
+
+impl<T> ArgumentProbe<T> {
+    /// The probe.
+    pub const NEW: Self = Self(std::marker::PhantomData);
+}
+
+/// Encodes a serializable argument.
+pub trait EncodeArgument<T> {
+    /// Encodes `value` with `serializer`.
+    fn encode_argument<S: serde::Serializer>(&self, value: &T, serializer: S) -> Result<S::Ok, S::Error>;
+    /// Demands that `T` be decodable too, where it is serializable: so a type with neither
+    /// trait gets one error, and a type with only `Serialize` gets this one.
+    fn check_decodable(&self)
+    where
+        T: DecodableArgument,
+    {
+    }
+}
+
+impl<T: Serialize> EncodeArgument<T> for ArgumentProbe<T> {
+    fn encode_argument<S: serde::Serializer>(&self, value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+}
+
+/// Decodes a deserializable argument.
+pub trait DecodeArgument<T> {
+    /// Decodes a `T` from `deserializer`.
+    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, deserializer: D) -> Result<T, D::Error>;
+    /// Decodes a method's arguments, `body` in `format`.
+    fn decode_arguments(&self, format: Format, body: &[u8]) -> Result<T, ServiceError>;
+}
+
+impl<T: DeserializeOwned> DecodeArgument<T> for ArgumentProbe<T> {
+    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, deserializer: D) -> Result<T, D::Error> {
+        T::deserialize(deserializer)
+    }
+
+    fn decode_arguments(&self, format: Format, body: &[u8]) -> Result<T, ServiceError> {
+        format.decode(body)
+    }
+}
+
+/// What the generated code finds for a type that is not serializable, which
+/// [`assert_argument`] has refused already.
+pub trait UnfitArgument<T> {
+    /// Never encodes.
+    fn encode_argument<S: serde::Serializer>(&self, _: &T, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("this argument type is not serializable"))
+    }
+    /// Never decodes.
+    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, _: D) -> Result<T, D::Error> {
+        Err(serde::de::Error::custom("this argument type is not deserializable"))
+    }
+    /// Never decodes.
+    fn decode_arguments(&self, _: Format, _: &[u8]) -> Result<T, ServiceError> {
+        Err(ServiceError::internal("these argument types are not deserializable"))
+    }
+    /// Checks nothing more.
+    fn check_decodable(&self) {}
+}
+
+impl<T> UnfitArgument<T> for &ArgumentProbe<T> {}
 
 /// A type that can be a service method's `Ok` value.
 #[diagnostic::on_unimplemented(

@@ -533,10 +533,16 @@ impl Service {
         self.methods
             .iter()
             .flat_map(|method| {
-                let arguments = method
-                    .arguments
-                    .iter()
-                    .map(|(_, ty)| quote_spanned!(ty.span()=> const _: () = __courier::assert_argument::<#ty>();));
+                let arguments = method.arguments.iter().map(|(_, ty)| {
+                    quote_spanned! {ty.span()=>
+                        const _: () = __courier::assert_argument::<#ty>();
+                        const _: fn() = || {
+                            #[allow(unused_imports)]
+                        use __courier::{EncodeArgument as _, UnfitArgument as _};
+                            (&__courier::ArgumentProbe::<#ty>::NEW).check_decodable();
+                        };
+                    }
+                });
                 let ok = &method.ok;
                 let error = &method.error;
                 // A REST route's types are described in the OpenAPI document.
@@ -617,13 +623,56 @@ impl Service {
                     }
                     None => (TokenStream::new(), TokenStream::new()),
                 };
+                // Each argument goes through a probe, so a type that is not serializable
+                // gets the one error its assertion gives, and none from serde's derives.
+                let method_name = &method.sig.ident;
+                let encoders: Vec<_> =
+                    names.iter().map(|name| format_ident!("__courier_encode_{method_name}_{name}")).collect();
+                let encoder_paths = encoders.iter().map(ToString::to_string);
+                // Without protobuf, the owned twin is generic over its argument types, so
+                // serde's derive asks for their traits only where it is used, through a probe.
+                let owned_struct = match self.protobuf {
+                    true => quote! {
+                        #[derive(__courier::serde::Deserialize)]
+                        #[serde(crate = "__courier::serde")]
+                        #derive_default
+                        struct #owned {
+                            #(#names: #types,)*
+                        }
+                    },
+                    false => {
+                        let generic = format_ident!("{owned}Of");
+                        let parameters: Vec<_> = (0..names.len()).map(|n| format_ident!("__T{n}")).collect();
+                        quote! {
+                            #[derive(__courier::serde::Deserialize)]
+                            #[serde(crate = "__courier::serde")]
+                            struct #generic<#(#parameters),*> {
+                                #(#names: #parameters,)*
+                            }
+
+                            type #owned = #generic<#(#types),*>;
+                        }
+                    }
+                };
                 quote! {
                     #rest_structs
+
+                    #(
+                        fn #encoders<S: __courier::serde::Serializer>(
+                            value: &&#types,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            #[allow(unused_imports)]
+                            use __courier::{EncodeArgument as _, UnfitArgument as _};
+                            (&__courier::ArgumentProbe::<#types>::NEW).encode_argument(*value, serializer)
+                        }
+
+                    )*
 
                     #[derive(__courier::serde::Serialize)]
                     #[serde(crate = "__courier::serde")]
                     struct #borrowed<'a> {
-                        #(#names: &'a #types,)*
+                        #(#[serde(serialize_with = #encoder_paths)] #names: &'a #types,)*
                         #[serde(skip)]
                         _borrowed: ::core::marker::PhantomData<&'a ()>,
                     }
@@ -643,12 +692,7 @@ impl Service {
                         #rest_request
                     }
 
-                    #[derive(__courier::serde::Deserialize)]
-                    #[serde(crate = "__courier::serde")]
-                    #derive_default
-                    struct #owned {
-                        #(#names: #types,)*
-                    }
+                    #owned_struct
 
                     #messages
                 }
@@ -838,7 +882,11 @@ impl Service {
                     #[allow(unreachable_patterns)]
                     let arguments = match format {
                         #decode_protobuf
-                        serde => serde.decode::<#owned>(&body),
+                        serde => {
+                            #[allow(unused_imports)]
+                            use __courier::{DecodeArgument as _, UnfitArgument as _};
+                            (&__courier::ArgumentProbe::<#owned>::NEW).decode_arguments(serde, &body)
+                        }
                     };
                     match arguments {
                         ::core::result::Result::Ok(arguments) => {

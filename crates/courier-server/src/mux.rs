@@ -12,8 +12,8 @@ use axum::{
 };
 use bytes::{Bytes, BytesMut};
 use courier_core::{
-    mux::{cancelled, Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     sync::lock,
+    wire::mux::{cancelled, Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     ErrorCode, Format, ServiceError,
 };
 use http::{header, HeaderValue, Request, StatusCode};
@@ -53,7 +53,7 @@ impl Hub {
 
     /// Whether `request` asks to upgrade to a multiplexed connection.
     pub(crate) fn wants<B>(request: &http::Request<B>) -> bool {
-        request.uri().path() == courier_core::mux::PATH
+        request.uri().path() == courier_core::wire::mux::PATH
             && request.headers().get(header::UPGRADE).is_some_and(|protocol| protocol == PROTOCOL)
     }
 
@@ -88,7 +88,7 @@ impl Hub {
                 false => {
                     let error = ServiceError::new(
                         ErrorCode::BadRequest,
-                        format!("`{}` takes upgrades to `{PROTOCOL}` connections", courier_core::mux::PATH),
+                        format!("`{}` takes upgrades to `{PROTOCOL}` connections", courier_core::wire::mux::PATH),
                     );
                     error_response(Format::Json, &error)
                 }

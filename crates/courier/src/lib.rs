@@ -109,6 +109,10 @@ pub mod service {
 #[cfg(feature = "otel")]
 pub use courier_core::otel;
 
+/// The wire protocol, for callers in other languages and for anyone reading a capture:
+/// paths, headers, faults and their statuses, and the frames of multiplexed connections.
+pub use courier_core::wire;
+
 /// TLS for servers and clients: [`TlsConfig`](tls::TlsConfig) for a server's listener
 /// (with client certificates for mutual TLS, and renewal without a restart),
 /// [`Certificate`](tls::Certificate) and [`Identity`](tls::Identity) for

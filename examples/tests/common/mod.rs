@@ -1,14 +1,45 @@
-//! Server processes for multi-process tests, and the checks the queued-method tests share.
+//! What the end-to-end tests share: greeter servers in this process and in others, how
+//! to tell that every instance answers, and the checks of the queued-method tests.
 
 #[allow(dead_code, reason = "only the tests of queued methods use it")]
 pub(crate) mod reports;
 
+use courier::{prelude::*, server::ServerError};
+use courier_samples::{Greeter, GreeterComponent, Polite};
 use std::{
+    collections::BTreeSet,
+    future::Future,
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::mpsc,
     time::Duration,
 };
+
+/// Starts a greeter whose `whoami` answers `name`, registered in `registry`.
+#[allow(dead_code, reason = "only the tests of live instances start greeters in process")]
+pub(crate) async fn greeter_named(registry: impl ComponentRegistry, name: &str) -> Result<Server, ServerError> {
+    Server::builder()
+        .registry(registry)
+        .component(GreeterComponent)
+        .service::<dyn Greeter>(Polite::named(name))
+        .start()
+        .await
+}
+
+/// Whether `count` different instances answer within `2 * count` calls of `ask`, which
+/// answers with the name of the instance that took the call (or nothing, if it failed).
+#[allow(dead_code, reason = "only the tests of live instances count them")]
+pub(crate) async fn all_answer<F, Fut>(count: usize, ask: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<String>>,
+{
+    let mut seen = BTreeSet::new();
+    for _ in 0..2 * count {
+        seen.extend(ask().await);
+    }
+    seen.len() == count
+}
 
 /// Runs a greeter client binary (`greeter-client`, `greeter-blocking-client`) for
 /// `calls` calls as it is set up, and returns the instance that answered each,
@@ -29,6 +60,8 @@ pub(crate) fn instances_answering(client: &mut Command, calls: usize) -> Vec<Str
 /// A `greeter-server` process, killed when dropped.
 pub(crate) struct ServerProcess {
     child: Child,
+    /// Where it serves.
+    #[allow(dead_code, reason = "not every test binary calls a server process by its URL")]
     pub(crate) url: String,
 }
 

@@ -5,7 +5,7 @@ use courier::{
     prelude::*,
     ErrorCode,
 };
-use courier_examples::{ReportError, ReportSpec, Reports, ReportsComponent};
+use courier_samples::{ReportError, ReportSpec, Reports, ReportsComponent};
 use courier_test_support::wait_until;
 use std::time::Duration;
 

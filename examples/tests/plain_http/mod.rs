@@ -1,7 +1,7 @@
 //! A greeter server in this process, called with plain HTTP requests, without a proxy.
 
 use courier::prelude::*;
-use courier_examples::GreeterComponent;
+use courier_samples::GreeterComponent;
 use reqwest::{Method, RequestBuilder};
 
 /// A server running [`GreeterComponent`], and an HTTP client to call it.

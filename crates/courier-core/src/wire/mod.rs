@@ -11,11 +11,32 @@
 //! | a method's own error | the error in the method's error type, with [`ERROR_HEADER`]: [`METHOD_ERROR`] |
 //! | courier's faults | the status of their code, and a `{code, message}` body in the caller's codec |
 //! | a queued call | `202 Accepted`, `Location: /jobs/<id>`, the job's status; [`JOB_STATE_HEADER`] on every answer about a job |
-//! | a multiplexed connection | `GET` [`MUX_PATH`] with `Upgrade:` [`MUX_PROTOCOL`], then frames (see `courier_core::mux`) |
+//! | a multiplexed connection | `GET` [`MUX_PATH`] with `Upgrade:` [`MUX_PROTOCOL`], then frames: [`mux`] documents their layout |
 //! | what a server runs | `GET` [`DESCRIBE_PATH`] |
+//!
+//! # Faults
+//!
+//! A fault answers the HTTP status of its [`ErrorCode`](crate::ErrorCode)
+//! ([`ErrorCode::status`](crate::ErrorCode::status)) with a `{"code": "...", "message": "..."}`
+//! body in the caller's codec (`courier.Error` in protobuf). A caller takes the code from
+//! the body, or from the status alone when the body is not courier's
+//! ([`ErrorCode::from_status`](crate::ErrorCode::from_status)); over gRPC, the code maps
+//! to a gRPC status (see [`crate::grpc`]).
+//!
+//! | code | status | | code | status |
+//! |---|---|---|---|---|
+//! | `bad_request` | 400 | | `expired` | 410 |
+//! | `unauthenticated` | 401, with `WWW-Authenticate` | | `payload_too_large` | 413 |
+//! | `forbidden` | 403 | | `unsupported_media_type` | 415 |
+//! | `not_found` | 404 | | `internal` | 500 |
+//! | `method_not_allowed` | 405, with `Allow` | | `transport`, `maybe_executed` | 502 |
+//! | `cancelled` | 409 | | `unavailable` | 503, with `Retry-After` |
+//! | | | | `timeout` | 504 |
+
+pub mod mux;
 
 pub use crate::description::DESCRIBE_PATH;
-pub use crate::mux::{PATH as MUX_PATH, PROTOCOL as MUX_PROTOCOL};
+pub use mux::{PATH as MUX_PATH, PROTOCOL as MUX_PROTOCOL};
 
 /// Where the dispatch endpoints start.
 pub const INVOKE_PREFIX: &str = "/invoke/";

@@ -1,4 +1,4 @@
-//! Services the examples run, and the workspace's tests and benchmarks call.
+//! The sample services: what courier's examples run, and its tests and benchmarks call.
 
 mod ledger;
 mod reports;
