@@ -45,7 +45,7 @@ impl HttpChannel {
     /// A call to a queued method submits a job and waits for its end, for as long as the
     /// call's deadline and a timeout set on the proxy allow (the default timeout bounds
     /// handing the job in, not the job).
-    async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
+    pub(crate) async fn send(&self, call: Call<'_>) -> Result<Reply, ServiceError> {
         if call.method.queued {
             let request = self.request(&call)?;
             let deadline = request.deadline.filter(|_| request.default_deadline.is_none());

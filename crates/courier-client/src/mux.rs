@@ -68,7 +68,8 @@ type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseFrame, Fail
 
 #[derive(Debug)]
 struct Connection {
-    outgoing: mpsc::UnboundedSender<Bytes>,
+    /// Frames to write, each as encoded: sent on as it is, with no copy or freeze.
+    outgoing: mpsc::UnboundedSender<BytesMut>,
     waiting: Waiting,
     /// Set once the connection stops reading: no reply will come any more.
     closed: Arc<AtomicBool>,
@@ -111,12 +112,18 @@ impl Connections {
             .await
             .map_err(|error| not_sent(format!("call to {url} failed: {error}")))?;
         let id = connection.next_id.fetch_add(1, Ordering::Relaxed);
-        let frame = RequestFrame { id, method, path: path.to_owned(), headers, body: body.unwrap_or_default() };
+        let frame = RequestFrame {
+            id,
+            method,
+            path: Bytes::copy_from_slice(path.as_bytes()),
+            headers,
+            body: body.unwrap_or_default(),
+        };
         let mut encoded = BytesMut::with_capacity(frame.body.len() + 256);
         frame.encode(&mut encoded).map_err(|error| Failure::NotSent(ServiceError::bad_request(error.to_string())))?;
         let (reply, replied) = oneshot::channel();
         let _waiting = Waiter::register(&connection, id, reply);
-        if connection.closed.load(Ordering::Acquire) || connection.outgoing.send(encoded.freeze()).is_err() {
+        if connection.closed.load(Ordering::Acquire) || connection.outgoing.send(encoded).is_err() {
             return Err(not_sent(format!("the connection to {authority} closed before the call went out")));
         }
         let lost = || {
@@ -257,7 +264,11 @@ async fn read_replies<R: tokio::io::AsyncRead + Unpin>(
 /// Writes frames as they come, flushing once no more are waiting: before it flushes, and
 /// when other calls are under way, it lets the calls ready to run go first, so that
 /// frames they send go out in the same write.
-async fn write_frames<W: AsyncWrite + Unpin>(write: W, mut outgoing: mpsc::UnboundedReceiver<Bytes>, waiting: Waiting) {
+async fn write_frames<W: AsyncWrite + Unpin>(
+    write: W,
+    mut outgoing: mpsc::UnboundedReceiver<BytesMut>,
+    waiting: Waiting,
+) {
     let mut writer = BufWriter::with_capacity(64 * 1024, write);
     while let Some(frame) = outgoing.recv().await {
         let mut written = writer.write_all(&frame).await;
@@ -304,7 +315,7 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         let unanswered = lock(&self.connection.waiting).remove(&self.id);
         if unanswered.is_some() && !self.connection.closed.load(Ordering::Acquire) {
-            let _ = self.connection.outgoing.send(courier_core::wire::mux::cancel(self.id));
+            let _ = self.connection.outgoing.send(BytesMut::from(&courier_core::wire::mux::cancel(self.id)[..]));
         }
     }
 }

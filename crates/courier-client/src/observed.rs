@@ -1,6 +1,7 @@
-//! The client side of tracing and metrics: a [`Channel`] that wraps another, and gives
-//! every call a span, a trace context and its measurements.
+//! The client side of tracing and metrics: a [`Channel`] that wraps the remote channel,
+//! and gives every call a span, a trace context and its measurements.
 
+use crate::channel::HttpChannel;
 use courier_core::{
     jobs::{JobId, JobLink},
     telemetry::{self, CallLabels, CallMeter, Side},
@@ -9,30 +10,31 @@ use courier_core::{
 use std::sync::Arc;
 use tracing::Instrument;
 
-/// Traces and measures the calls of the channel it wraps. The call runs with a context
+/// Traces and measures the calls of the remote channel it wraps, in the same future as
+/// the call itself. The call runs with a context
 /// of its own as [`TraceContext::current`]: a child of the caller's, when the caller is
 /// itself answering a call, so the trace goes on; a new trace otherwise. The wrapped
 /// channel sends that context on as `traceparent`.
 #[derive(Debug)]
-pub(crate) struct Observed<C> {
-    inner: C,
+pub(crate) struct Observed {
+    inner: HttpChannel,
     channel: ChannelKind,
 }
 
-impl<C: Channel> Observed<C> {
-    pub(crate) fn new(inner: C, channel: ChannelKind) -> Self {
+impl Observed {
+    pub(crate) fn new(inner: HttpChannel, channel: ChannelKind) -> Self {
         Self { inner, channel }
     }
 }
 
-impl<C: Channel> Channel for Observed<C> {
+impl Channel for Observed {
     fn call<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Reply, ServiceError>> {
         Box::pin(async move {
             let labels =
                 CallLabels { service: call.service.name, method: call.method.name, channel: self.channel.name() };
             let (span, context) = telemetry::client_span(&labels, TraceContext::current().as_ref());
             let meter = CallMeter::start(Side::Client, labels);
-            let result = context.scope(self.inner.call(call)).instrument(span.clone()).await;
+            let result = context.scope(self.inner.send(call)).instrument(span.clone()).await;
             let outcome = telemetry::reply_outcome(&result);
             span.record("outcome", outcome);
             meter.finish(outcome);

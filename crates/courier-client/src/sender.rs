@@ -203,7 +203,7 @@ impl Inner {
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
         let (method, url, body) = match &call.body {
             Body::Dispatch { format, body } => {
-                let url = format!("{}{}", instance.url, self.paths[call.method.index]);
+                let url = [instance.url.as_str(), &self.paths[call.method.index]].concat();
                 let content_type = HeaderValue::from_static(format.content_type());
                 headers.insert(header::CONTENT_TYPE, content_type.clone());
                 headers.insert(header::ACCEPT, content_type);

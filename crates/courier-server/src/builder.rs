@@ -1,8 +1,8 @@
 use crate::{
     admission::{Gate, Limit},
-    fast_path::{Dispatcher, Host},
+    fast_path::Host,
     health::{self, Health},
-    invoke::{self, DispatchTable},
+    invoke::DispatchTable,
     jobs::JobDesk,
     layer::{ComponentLayer, ServerLayer},
     lifecycle::Lifecycle,
@@ -458,11 +458,8 @@ impl ServerBuilder {
         };
         let observe = ObserveLayer::new(endpoints);
         let table = Arc::new(table);
-        // Known dispatch endpoints skip the router, with the same handler and layer.
-        let direct = (!self.layered).then(|| {
-            let handler = axum::handler::Handler::with_state(invoke::invoke, Arc::clone(&table));
-            (Arc::clone(&table), Dispatcher::new(tower::Layer::layer(&observe, handler)))
-        });
+        // Known dispatch endpoints skip the router, with the same handler, traced and measured alike.
+        let direct = (!self.layered).then(|| (Arc::clone(&table), Arc::clone(observe.endpoints())));
         let router = Routes {
             table,
             observe,

@@ -2,31 +2,33 @@
 //! the dispatch handler, traced and measured as on its route; everything else goes to
 //! the axum router.
 //!
-//! A dispatch call skips the router's matching, its path-parameter extensions and its
-//! boxed route. Any other path, including a malformed dispatch path, goes through the
+//! A dispatch call skips the router's matching, its path-parameter extensions, its boxed
+//! route and the tower layers: the handler and the tracing and metrics its route has run
+//! inline, in the connection's task or the frame's. Any other path, including a malformed dispatch path, goes through the
 //! router, so it answers exactly as before. When the user wraps the routes in a tower
 //! layer, every request goes through the router, so the layer sees calls too; so do
 //! the calls to a component wrapped in a layer of its own.
 
-use crate::{invoke::DispatchTable, mux::Hub};
+use crate::{
+    invoke::{self, DispatchTable},
+    mux::Hub,
+    observe::{observe, Endpoints},
+};
 use axum::{body::Body, extract::Request, response::Response, Router};
-use courier_core::auth::ClientCertificate;
+use courier_core::{auth::ClientCertificate, BoxFuture};
 use futures_util::future::{ready, Either, Ready};
 use hyper::body::Incoming;
 use std::{convert::Infallible, sync::Arc};
-use tower::{
-    util::{BoxCloneSyncService, Oneshot},
-    ServiceExt,
-};
+use tower::{util::Oneshot, ServiceExt};
 
-/// The dispatch handler with the layers its route has.
-pub(crate) type Dispatcher = BoxCloneSyncService<Request, Response, Infallible>;
+/// The dispatch endpoints, and what their calls are labelled with.
+pub(crate) type Direct = (Arc<DispatchTable>, Arc<Endpoints>);
 
 /// The service under every connection; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Host {
     /// `None` when every request must go through the router.
-    direct: Option<(Arc<DispatchTable>, Dispatcher)>,
+    direct: Option<Direct>,
     router: Router,
     /// Where upgraded, multiplexed connections are served.
     hub: Option<Arc<Hub>>,
@@ -35,9 +37,9 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    /// Serves calls to `table`'s endpoints with `dispatcher`, when given, and everything
-    /// else with `router`.
-    pub(crate) fn new(direct: Option<(Arc<DispatchTable>, Dispatcher)>, router: Router) -> Self {
+    /// Serves calls to `direct`'s endpoints itself, when given, traced and measured as
+    /// on their routes, and everything else with `router`.
+    pub(crate) fn new(direct: Option<Direct>, router: Router) -> Self {
         Self { direct, router, hub: None, client: None }
     }
 
@@ -67,21 +69,20 @@ impl Host {
     /// Answers one request, as it came over HTTP or in a frame.
     pub(crate) async fn serve(&self, mut request: Request) -> Response {
         self.stamp(&mut request);
-        let answered = match &self.direct {
-            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
-                dispatcher.clone().oneshot(request).await
+        match &self.direct {
+            Some((table, endpoints)) if table.serves_directly(request.uri().path()) => {
+                observe(endpoints, request, |request| invoke::answer(table, request)).await
             }
-            _ => self.router.clone().oneshot(request).await,
-        };
-        match answered {
-            Ok(response) => response,
-            Err(never) => match never {},
+            _ => match self.router.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
         }
     }
 }
 
 type Answer = Either<
-    Either<Oneshot<Dispatcher, Request>, Oneshot<Router, http::Request<Incoming>>>,
+    Either<BoxFuture<'static, Result<Response, Infallible>>, Oneshot<Router, http::Request<Incoming>>>,
     Ready<Result<Response, Infallible>>,
 >;
 
@@ -97,8 +98,12 @@ impl hyper::service::Service<http::Request<Incoming>> for Host {
         }
         self.stamp(&mut request);
         Either::Left(match &self.direct {
-            Some((table, dispatcher)) if table.serves_directly(request.uri().path()) => {
-                Either::Left(dispatcher.clone().oneshot(request.map(Body::new)))
+            Some((table, endpoints)) if table.serves_directly(request.uri().path()) => {
+                let (table, endpoints) = (Arc::clone(table), Arc::clone(endpoints));
+                Either::Left(Box::pin(async move {
+                    let request = request.map(Body::new);
+                    Ok(observe(&endpoints, request, |request| invoke::answer(&table, request)).await)
+                }))
             }
             _ => Either::Right(self.router.clone().oneshot(request)),
         })

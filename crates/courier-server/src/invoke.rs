@@ -81,11 +81,16 @@ impl DispatchTable {
 }
 
 pub(crate) async fn invoke(State(table): State<Arc<DispatchTable>>, request: Request) -> Response {
+    answer(&table, request).await
+}
+
+/// Answers a call to one of `table`'s endpoints.
+pub(crate) async fn answer(table: &DispatchTable, request: Request) -> Response {
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let format = content_type.and_then(Format::from_content_type);
     // Errors answer in the caller's codec when it named one we speak.
     let reply_format = format.unwrap_or(Format::Json);
-    match call(&table, request, format).await {
+    match call(table, request, format).await {
         Ok(Answer::Queued(status)) => jobs::accepted(reply_format, &status),
         Ok(Answer::Ran(Dispatched::Value(body))) => encoded(StatusCode::OK, reply_format, body),
         Ok(Answer::Ran(Dispatched::MethodError(body))) => {

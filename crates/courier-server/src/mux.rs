@@ -191,9 +191,9 @@ async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Se
 /// together go out together. A call task is cancelled only when its connection is cut
 /// off, so no frame is left half written on a live connection.
 struct Replies<W> {
-    waiting: Mutex<Vec<Bytes>>,
+    waiting: Mutex<Vec<BytesMut>>,
     /// The writer, and the list the frames it writes are swapped into.
-    writer: tokio::sync::Mutex<(BufWriter<W>, Vec<Bytes>)>,
+    writer: tokio::sync::Mutex<(BufWriter<W>, Vec<BytesMut>)>,
 }
 
 impl<W: AsyncWrite + Unpin> Replies<W> {
@@ -204,7 +204,7 @@ impl<W: AsyncWrite + Unpin> Replies<W> {
 
     /// Sends `frame`, with whatever replies are waiting; when `others` are under way, the
     /// calls ready to run go first, so that replies they make go out in the same write.
-    async fn send(&self, frame: Bytes, others: bool) {
+    async fn send(&self, frame: BytesMut, others: bool) {
         lock(&self.waiting).push(frame);
         // Whoever holds the writer takes this frame too, and looks again once it lets go.
         loop {
@@ -252,16 +252,20 @@ async fn drained(draining: &mut watch::Receiver<bool>) {
 }
 
 /// Serves one request frame as an HTTP request, and encodes the response as a frame.
-async fn answer(host: Host, frame: RequestFrame) -> Bytes {
-    let mut request = Request::new(Body::from(frame.body));
-    *request.method_mut() = frame.method;
-    *request.headers_mut() = frame.headers;
-    let response = match frame.path.parse() {
+async fn answer(host: Host, frame: RequestFrame) -> BytesMut {
+    // The path is a slice of the frame, and the URI shares it.
+    let response = match http::Uri::from_maybe_shared(frame.path.clone()) {
         Ok(uri) => {
+            let mut request = Request::new(Body::from(frame.body));
+            *request.method_mut() = frame.method;
+            *request.headers_mut() = frame.headers;
             *request.uri_mut() = uri;
             host.serve(request).await
         }
-        Err(_) => error_response(Format::Json, &ServiceError::bad_request(format!("`{}` is not a path", frame.path))),
+        Err(_) => {
+            let error = ServiceError::bad_request(format!("`{}` is not a path", String::from_utf8_lossy(&frame.path)));
+            error_response(Format::Json, &error)
+        }
     };
     let (parts, body) = response.into_parts();
     let body = match crate::body::whole(body).await {
@@ -275,7 +279,7 @@ async fn answer(host: Host, frame: RequestFrame) -> Bytes {
 }
 
 /// The answer to a request frame larger than the server reads.
-fn too_large(id: u64, max: usize) -> Bytes {
+fn too_large(id: u64, max: usize) -> BytesMut {
     let error = ServiceError::new(ErrorCode::PayloadTooLarge, format!("request frame exceeds {max} bytes"));
     let mut headers = http::HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(Format::Json.content_type()));
@@ -283,7 +287,8 @@ fn too_large(id: u64, max: usize) -> Bytes {
     encode(ResponseFrame { id, status: StatusCode::PAYLOAD_TOO_LARGE, headers, body })
 }
 
-fn encode(frame: ResponseFrame) -> Bytes {
+/// The frame, length first; kept as a `BytesMut`, since freezing it would allocate.
+fn encode(frame: ResponseFrame) -> BytesMut {
     let mut out = BytesMut::with_capacity(frame.body.len() + 256);
     if let Err(error) = frame.encode(&mut out) {
         tracing::warn!(%error, "a response does not fit in a frame");
@@ -296,5 +301,5 @@ fn encode(frame: ResponseFrame) -> Bytes {
         };
         let _ = empty.encode(&mut out);
     }
-    out.freeze()
+    out
 }

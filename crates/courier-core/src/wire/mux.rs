@@ -57,8 +57,9 @@ pub struct RequestFrame {
     pub id: u64,
     /// The HTTP method.
     pub method: Method,
-    /// The path, and the query if there is one.
-    pub path: String,
+    /// The path, and the query if there is one, as sent: the server reads it as a URI
+    /// and answers 400 when it is none.
+    pub path: Bytes,
     /// The request's headers.
     pub headers: HeaderMap,
     /// The request's body.
@@ -88,7 +89,7 @@ impl RequestFrame {
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), FrameError> {
         let start = begin(out, self.id, REQUEST);
         put_short(out, self.method.as_str().as_bytes(), u8::MAX.into(), "method too long")?;
-        put_long(out, self.path.as_bytes(), "path too long")?;
+        put_long(out, &self.path, "path too long")?;
         put_headers(out, &self.headers)?;
         out.put_slice(&self.body);
         finish(out, start)
@@ -100,7 +101,6 @@ impl RequestFrame {
         let method = take_short(&mut bytes)?;
         let method = Method::from_bytes(&method).map_err(|_| FrameError("not an HTTP method"))?;
         let path = take_long(&mut bytes)?;
-        let path = String::from_utf8(path.to_vec()).map_err(|_| FrameError("path is not UTF-8"))?;
         let headers = take_headers(&mut bytes)?;
         Ok(Self { id, method, path, headers, body: bytes })
     }
@@ -316,7 +316,7 @@ mod tests {
         let request = RequestFrame {
             id: 7,
             method: Method::PATCH,
-            path: "/api/trees/7?name=x".into(),
+            path: Bytes::from_static(b"/api/trees/7?name=x"),
             headers: headers.clone(),
             body: Bytes::from_static(b"\x91\x01"),
         };
@@ -325,7 +325,7 @@ mod tests {
         let length = u32::from_be_bytes(out[..4].try_into().expect("four bytes")) as usize;
         assert_eq!(length, out.len() - 4);
         let decoded = RequestFrame::decode(out.freeze().slice(4..)).expect("decodes");
-        assert_eq!((decoded.id, &decoded.method, decoded.path.as_str()), (7, &Method::PATCH, "/api/trees/7?name=x"));
+        assert_eq!((decoded.id, &decoded.method, &decoded.path[..]), (7, &Method::PATCH, &b"/api/trees/7?name=x"[..]));
         assert_eq!((decoded.headers, decoded.body), (headers.clone(), request.body.clone()));
 
         let response = ResponseFrame { id: 9, status: StatusCode::CREATED, headers, body: Bytes::from_static(b"{}") };

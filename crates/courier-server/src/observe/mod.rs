@@ -17,6 +17,7 @@ use courier_core::{
 use futures_util::future::BoxFuture;
 use std::{
     convert::Infallible,
+    future::Future,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -32,6 +33,11 @@ pub(crate) struct ObserveLayer {
 impl ObserveLayer {
     pub(crate) fn new(endpoints: Endpoints) -> Self {
         Self { endpoints: Arc::new(endpoints) }
+    }
+
+    /// What calls are labelled with.
+    pub(crate) fn endpoints(&self) -> &Arc<Endpoints> {
+        &self.endpoints
     }
 }
 
@@ -67,26 +73,39 @@ where
         // The clone takes the place of the service that was polled ready, which serves.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (labels, instance) = self.endpoints.labels(&request);
-        let parent = request
-            .headers()
-            .get(TraceContext::HEADER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(TraceContext::parse);
-        let (span, context) = telemetry::server_span(&labels, instance, parent.as_ref());
-        let meter = CallMeter::start(Side::Server, labels);
+        let endpoints = Arc::clone(&self.endpoints);
         Box::pin(async move {
-            let response = context.scope(inner.call(request)).instrument(span.clone()).await?;
-            let outcome = match response.extensions().get::<GrpcOutcome>() {
-                Some(GrpcOutcome(outcome)) => outcome,
-                None => {
-                    let method_error = response.headers().contains_key(courier_core::wire::ERROR_HEADER);
-                    telemetry::response_outcome(response.status().as_u16(), method_error)
+            let answered = observe(&endpoints, request, |request| async move {
+                match inner.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
                 }
-            };
-            span.record("outcome", outcome);
-            meter.finish(outcome);
-            Ok(response)
+            });
+            Ok(answered.await)
         })
     }
+}
+
+/// Answers `request` with `call`, traced and measured as a call to the endpoint it names.
+pub(crate) async fn observe<F, A>(endpoints: &Endpoints, request: Request, call: F) -> Response
+where
+    F: FnOnce(Request) -> A,
+    A: Future<Output = Response>,
+{
+    let (labels, instance) = endpoints.labels(&request);
+    let parent =
+        request.headers().get(TraceContext::HEADER).and_then(|value| value.to_str().ok()).and_then(TraceContext::parse);
+    let (span, context) = telemetry::server_span(&labels, instance, parent.as_ref());
+    let meter = CallMeter::start(Side::Server, labels);
+    let response = context.scope(call(request)).instrument(span.clone()).await;
+    let outcome = match response.extensions().get::<GrpcOutcome>() {
+        Some(GrpcOutcome(outcome)) => outcome,
+        None => {
+            let method_error = response.headers().contains_key(courier_core::wire::ERROR_HEADER);
+            telemetry::response_outcome(response.status().as_u16(), method_error)
+        }
+    };
+    span.record("outcome", outcome);
+    meter.finish(outcome);
+    response
 }
