@@ -6,7 +6,7 @@ use crate::{
     call::{Body, ClientCall},
     http::{Failure, HttpClient},
     observed, response,
-    targets::Targets,
+    targets::{Picked, Targets},
 };
 use courier_core::wire;
 use courier_core::{
@@ -111,7 +111,7 @@ impl Inner {
         if let Body::Job { id, .. } = &call.body {
             return self.send_job(*id, &call).await;
         }
-        let mut tried: Vec<Instance> = Vec::new();
+        let mut tried: Vec<Picked> = Vec::new();
         let mut last_error = None;
         for _ in 0..self.policy.attempts.max(1) {
             let instance = match self.targets.pick(&tried).await {

@@ -52,34 +52,33 @@ impl Targets {
     /// The instance the selector picks, leaving out those `tried` already and those
     /// ejected for failing (unless nothing else is left). A registry that has not
     /// answered yet (Consul, just after the proxy was built) gets a moment to.
-    pub(crate) async fn pick(&self, tried: &[Instance]) -> Result<Instance, ServiceError> {
+    pub(crate) async fn pick(&self, tried: &[Picked]) -> Result<Picked, ServiceError> {
         if self.instances.borrow().is_empty() && !self.instances.has_changed().unwrap_or(true) {
             let mut first_answer = self.instances.clone();
             let _ = tokio::time::timeout(FIRST_ANSWER_TIMEOUT, first_answer.changed()).await;
         }
-        let instances = self.instances.borrow();
-        let untried = |instance: &&Instance| !tried.contains(instance);
+        let instances = Arc::clone(&self.instances.borrow());
+        let untried = |instance: &&Instance| !tried.iter().any(|picked| **picked == **instance);
         // The common case picks from the registry's own list, without copying or scanning
         // it, so its cost does not grow with the number of instances; only a pick that
         // lands on an ejected instance, or a retry, filters the list.
         let first = match tried.is_empty() {
-            true => self.selector.select(&instances).filter(|instance| !instance.is_ejected()).cloned(),
+            true => self
+                .selector
+                .select(&instances)
+                .filter(|instance| !instance.is_ejected())
+                .and_then(|instance| Picked::of(&instances, instance)),
             false => None,
         };
-        let picked = if first.is_some() {
-            first
-        } else {
+        let picked = first.or_else(|| {
             let healthy: Vec<Instance> =
                 instances.iter().filter(untried).filter(|instance| !instance.is_ejected()).cloned().collect();
-            let candidates = match healthy.is_empty() {
-                false => healthy,
+            let candidates: Instances = match healthy.is_empty() {
+                false => healthy.into(),
                 true => instances.iter().filter(untried).cloned().collect(),
             };
-            match candidates.is_empty() {
-                true => None,
-                false => self.selector.select(&candidates).cloned(),
-            }
-        };
+            self.selector.select(&candidates).and_then(|instance| Picked::of(&candidates, instance))
+        });
         let instance = picked.ok_or_else(|| match tried.is_empty() {
             true => ServiceError::unavailable(format!(
                 "no live instance of component `{}` on the {} channel in {}",
@@ -93,5 +92,31 @@ impl Targets {
         tracing::Span::current().record("instance", instance.id.as_str());
         self.selections.count(&instance.id);
         Ok(instance)
+    }
+}
+
+/// The instance picked for a call: its place in the list it was picked from, which it
+/// keeps, so that picking copies nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct Picked {
+    list: Instances,
+    index: usize,
+}
+
+impl Picked {
+    /// `chosen`, when it is one of `list`'s instances: a selector may answer with any
+    /// instance it was offered, and only with those.
+    fn of(list: &Instances, chosen: &Instance) -> Option<Self> {
+        let offset = std::ptr::from_ref(chosen).addr().wrapping_sub(list.as_ptr().addr());
+        let index = offset / std::mem::size_of::<Instance>();
+        list.get(index).filter(|at| std::ptr::eq(*at, chosen)).map(|_| Self { list: Arc::clone(list), index })
+    }
+}
+
+impl std::ops::Deref for Picked {
+    type Target = Instance;
+
+    fn deref(&self) -> &Instance {
+        &self.list[self.index]
     }
 }
