@@ -1,6 +1,7 @@
 use crate::{
     call::{Body, ClientCall},
     job::HttpJob,
+    sender::Sender,
     CallService,
 };
 use courier_core::{
@@ -24,6 +25,8 @@ use tower::ServiceExt;
 pub struct HttpChannel {
     channel: ChannelKind,
     stack: CallService,
+    /// The stack's sender, when no interceptor wraps it: calls go to it without the boxes.
+    direct: Option<Sender>,
     /// The timeout set on the proxy or its manager; `None`: the default.
     timeout: Option<Duration>,
 }
@@ -38,8 +41,13 @@ impl fmt::Debug for HttpChannel {
 }
 
 impl HttpChannel {
-    pub(crate) fn new(channel: ChannelKind, stack: CallService, timeout: Option<Duration>) -> Self {
-        Self { channel, stack, timeout }
+    pub(crate) fn new(
+        channel: ChannelKind,
+        stack: CallService,
+        direct: Option<Sender>,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self { channel, stack, direct, timeout }
     }
 
     /// A call to a queued method submits a job and waits for its end, for as long as the
@@ -52,7 +60,11 @@ impl HttpChannel {
             let job = self.submit_request(request).await?;
             return wait_for_reply(&job, deadline).await;
         }
-        self.stack.clone().oneshot(self.request(&call)?).await
+        let request = self.request(&call)?;
+        match &self.direct {
+            Some(sender) => sender.send(request).await,
+            None => self.stack.clone().oneshot(request).await,
+        }
     }
 
     /// Submits a queued call as a job.

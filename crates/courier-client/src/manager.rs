@@ -374,9 +374,11 @@ impl ServiceManager {
         let selector = selector.unwrap_or_else(|| self.selection.selector());
         let targets = Targets::new(component, channel, instances, selector, registry.describe());
         let sender = Sender::new(self.client.clone(), targets, self.policy, component, service, channel);
+        // Without interceptors, calls go to the sender itself, not through a boxed stack.
+        let direct = interceptors.is_empty().then(|| sender.clone());
         // The first interceptor added is the outermost, so wrap from the last.
         let stack = interceptors.iter().rev().fold(CallService::new(sender), |inner, wrap| wrap(inner));
-        let http = HttpChannel::new(channel, stack, timeout);
+        let http = HttpChannel::new(channel, stack, direct, timeout);
         Ok(Arc::new(Observed::new(http, channel)))
     }
 }

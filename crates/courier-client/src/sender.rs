@@ -91,6 +91,13 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// Sends `call`, as the innermost service of the stack does.
+    pub(crate) async fn send(&self, call: ClientCall) -> Result<Reply, ServiceError> {
+        self.inner.send(call).await
+    }
+}
+
 impl tower::Service<ClientCall> for Sender {
     type Response = Reply;
     type Error = ServiceError;
