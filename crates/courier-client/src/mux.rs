@@ -315,7 +315,7 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         let unanswered = lock(&self.connection.waiting).remove(&self.id);
         if unanswered.is_some() && !self.connection.closed.load(Ordering::Acquire) {
-            let _ = self.connection.outgoing.send(BytesMut::from(&courier_core::wire::mux::cancel(self.id)[..]));
+            let _ = self.connection.outgoing.send(courier_core::wire::mux::cancel(self.id));
         }
     }
 }

@@ -89,9 +89,7 @@ impl Sender {
             .collect();
         Self { inner: Arc::new(Inner { client, targets, policy, paths, jobs: Mutex::default() }) }
     }
-}
 
-impl Sender {
     /// Sends `call`, as the innermost service of the stack does.
     pub(crate) async fn send(&self, call: ClientCall) -> Result<Reply, ServiceError> {
         self.inner.send(call).await

@@ -247,19 +247,13 @@ impl<T: Serialize> EncodeArgument<T> for ArgumentProbe<T> {
     }
 }
 
-/// Decodes a deserializable argument.
+/// Decodes a method's arguments, when their types are deserializable.
 pub trait DecodeArgument<T> {
-    /// Decodes a `T` from `deserializer`.
-    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, deserializer: D) -> Result<T, D::Error>;
     /// Decodes a method's arguments, `body` in `format`.
     fn decode_arguments(&self, format: Format, body: &[u8]) -> Result<T, ServiceError>;
 }
 
 impl<T: DeserializeOwned> DecodeArgument<T> for ArgumentProbe<T> {
-    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, deserializer: D) -> Result<T, D::Error> {
-        T::deserialize(deserializer)
-    }
-
     fn decode_arguments(&self, format: Format, body: &[u8]) -> Result<T, ServiceError> {
         format.decode(body)
     }
@@ -271,10 +265,6 @@ pub trait UnfitArgument<T> {
     /// Never encodes.
     fn encode_argument<S: serde::Serializer>(&self, _: &T, _: S) -> Result<S::Ok, S::Error> {
         Err(serde::ser::Error::custom("this argument type is not serializable"))
-    }
-    /// Never decodes.
-    fn decode_argument<'de, D: serde::Deserializer<'de>>(&self, _: D) -> Result<T, D::Error> {
-        Err(serde::de::Error::custom("this argument type is not deserializable"))
     }
     /// Never decodes.
     fn decode_arguments(&self, _: Format, _: &[u8]) -> Result<T, ServiceError> {

@@ -538,7 +538,7 @@ impl Service {
                         const _: () = __courier::assert_argument::<#ty>();
                         const _: fn() = || {
                             #[allow(unused_imports)]
-                        use __courier::{EncodeArgument as _, UnfitArgument as _};
+                            use __courier::{EncodeArgument as _, UnfitArgument as _};
                             (&__courier::ArgumentProbe::<#ty>::NEW).check_decodable();
                         };
                     }

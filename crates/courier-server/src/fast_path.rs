@@ -4,8 +4,8 @@
 //!
 //! A dispatch call skips the router's matching, its path-parameter extensions, its boxed
 //! route and the tower layers: the handler and the tracing and metrics its route has run
-//! inline, in the connection's task or the frame's. Any other path, including a malformed dispatch path, goes through the
-//! router, so it answers exactly as before. When the user wraps the routes in a tower
+//! inline, in the connection's task or the frame's. Any other path, including a
+//! malformed dispatch path, goes through the router, so it answers exactly as before. When the user wraps the routes in a tower
 //! layer, every request goes through the router, so the layer sees calls too; so do
 //! the calls to a component wrapped in a layer of its own.
 
@@ -71,7 +71,7 @@ impl Host {
         self.stamp(&mut request);
         match &self.direct {
             Some((table, endpoints)) if table.serves_directly(request.uri().path()) => {
-                observe(endpoints, request, |request| invoke::answer(table, request)).await
+                answer_directly(table, endpoints, request).await
             }
             _ => match self.router.clone().oneshot(request).await {
                 Ok(response) => response,
@@ -79,6 +79,11 @@ impl Host {
             },
         }
     }
+}
+
+/// Answers a call to one of `table`'s endpoints, traced and measured as on its route.
+async fn answer_directly(table: &DispatchTable, endpoints: &Endpoints, request: Request) -> Response {
+    observe(endpoints, request, |request| invoke::answer(table, request)).await
 }
 
 type Answer = Either<
@@ -100,10 +105,9 @@ impl hyper::service::Service<http::Request<Incoming>> for Host {
         Either::Left(match &self.direct {
             Some((table, endpoints)) if table.serves_directly(request.uri().path()) => {
                 let (table, endpoints) = (Arc::clone(table), Arc::clone(endpoints));
-                Either::Left(Box::pin(async move {
-                    let request = request.map(Body::new);
-                    Ok(observe(&endpoints, request, |request| invoke::answer(&table, request)).await)
-                }))
+                Either::Left(Box::pin(
+                    async move { Ok(answer_directly(&table, &endpoints, request.map(Body::new)).await) },
+                ))
             }
             _ => Either::Right(self.router.clone().oneshot(request)),
         })

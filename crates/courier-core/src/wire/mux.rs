@@ -34,12 +34,12 @@ const RESPONSE: u8 = 1;
 const CANCEL: u8 = 2;
 
 /// The frame, length first, that tells the server its caller no longer waits for `id`.
-pub fn cancel(id: u64) -> Bytes {
+pub fn cancel(id: u64) -> BytesMut {
     let mut out = BytesMut::with_capacity(13);
     out.put_u32(9);
     out.put_u64(id);
     out.put_u8(CANCEL);
-    out.freeze()
+    out
 }
 
 /// The id a cancel frame (without its length) cancels; `None` for any other frame.
