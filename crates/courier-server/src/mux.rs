@@ -4,7 +4,7 @@
 //! path, router, limits, authentication, tracing and metrics alike — and its response
 //! goes back as a frame as soon as it is ready; responses are written in batches.
 
-use crate::{fast_path::Host, response::error_response, server::AbortOnDrop};
+use crate::{fast_path::Host, response::error_response};
 use axum::{
     body::Body,
     response::Response,
@@ -21,12 +21,11 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::{
     collections::HashMap,
-    io,
     sync::{Arc, Mutex},
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter},
-    sync::{mpsc, oneshot, watch},
+    io::{AsyncWrite, AsyncWriteExt, BufWriter},
+    sync::{oneshot, watch},
     task::JoinSet,
 };
 
@@ -113,10 +112,8 @@ impl Hub {
         let replies = Arc::new(Replies::new(write));
         // By request id, how to stop a call whose caller no longer waits.
         let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>> = Arc::default();
-        // Frames are read by a task of their own: a read cut short by another branch of the
-        // loop below would lose the bytes it had read.
-        let (frames, mut incoming) = mpsc::channel(1);
-        let reading = AbortOnDrop(tokio::spawn(read_frames(read, self.max_frame_bytes, frames)));
+        // Reading a frame is cancel safe: a read the loop below gives up loses nothing.
+        let mut frames = FrameReader::new(read, self.max_frame_bytes);
         let mut calls = JoinSet::new();
         let mut draining = self.draining.clone();
         loop {
@@ -125,7 +122,7 @@ impl Hub {
                 Some(_) = calls.join_next(), if !calls.is_empty() => {}
                 () = drained(&mut draining) => break,
                 // At the cap, the connection waits (and its client with it) until a call ends.
-                Some(frame) = incoming.recv(), if calls.len() < MAX_CALLS_IN_FLIGHT => match frame {
+                frame = frames.next(), if calls.len() < MAX_CALLS_IN_FLIGHT => match frame {
                     Ok(Frame::Whole(bytes)) if cancelled(&bytes).is_some() => {
                         let waiter = cancelled(&bytes).and_then(|id| lock(&waiting).remove(&id));
                         if let Some(waiter) = waiter {
@@ -169,20 +166,8 @@ impl Hub {
             }
         }
         // Calls taken finish and are answered; then the connection closes.
-        drop(reading);
+        drop(frames);
         while calls.join_next().await.is_some() {}
-    }
-}
-
-/// Reads frames and hands them on, until the connection ends or nobody takes them.
-async fn read_frames<R: AsyncRead + Unpin>(read: R, max: usize, frames: mpsc::Sender<io::Result<Frame>>) {
-    let mut reader = FrameReader::new(read, max);
-    loop {
-        let frame = reader.next().await;
-        let last = !matches!(frame, Ok(Frame::Whole(_) | Frame::TooLarge(_)));
-        if frames.send(frame).await.is_err() || last {
-            return;
-        }
     }
 }
 

@@ -240,6 +240,8 @@ pub struct FrameReader<R> {
     buffer: BytesMut,
     /// The longest frame read; a longer one is skipped.
     max: usize,
+    /// The frame being skipped, by id, and how many of its bytes are still to come.
+    skipping: Option<(u64, usize)>,
 }
 
 /// How much a [`FrameReader`] reads at once, at least.
@@ -248,56 +250,62 @@ const READ_SIZE: usize = 64 * 1024;
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Reads frames of at most `max` bytes from `reader`.
     pub fn new(reader: R, max: usize) -> Self {
-        Self { reader, buffer: BytesMut::with_capacity(READ_SIZE), max }
+        Self { reader, buffer: BytesMut::with_capacity(READ_SIZE), max, skipping: None }
     }
 
     /// The next frame, skipping one longer than the limit.
+    ///
+    /// Cancel safe: everything read is kept in the reader, so a call dropped before it
+    /// returns (a branch of `tokio::select!` that lost) loses no bytes, and the next call
+    /// goes on where it stopped.
     pub async fn next(&mut self) -> io::Result<Frame> {
-        if !self.fill(4).await? {
-            return match self.buffer.is_empty() {
-                true => Ok(Frame::End),
-                false => Err(io::ErrorKind::UnexpectedEof.into()),
-            };
-        }
-        let length = u32::from_be_bytes([self.buffer[0], self.buffer[1], self.buffer[2], self.buffer[3]]) as usize;
-        if length > self.max {
-            return self.skip(length).await;
-        }
-        if !self.fill(4 + length).await? {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.buffer.advance(4);
-        Ok(Frame::Whole(self.buffer.split_to(length).freeze()))
-    }
-
-    /// Reads until the buffer holds `wanted` bytes; false when the peer closed first.
-    async fn fill(&mut self, wanted: usize) -> io::Result<bool> {
-        while self.buffer.len() < wanted {
-            // Reclaims the buffer in place once the frames cut from it are gone.
-            self.buffer.reserve((wanted - self.buffer.len()).max(READ_SIZE));
-            if self.reader.read_buf(&mut self.buffer).await? == 0 {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Skips a frame of `length` bytes that is too long, and returns its id.
-    async fn skip(&mut self, length: usize) -> io::Result<Frame> {
-        if !self.fill(12).await? {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let id = u64::from_be_bytes(self.buffer[4..12].try_into().unwrap_or_default());
-        let mut left = length + 4;
         loop {
-            let dropped = left.min(self.buffer.len());
-            self.buffer.advance(dropped);
-            left -= dropped;
-            if left == 0 {
-                return Ok(Frame::TooLarge(id));
+            let wanted = match self.cut() {
+                Ok(frame) => return Ok(frame),
+                Err(wanted) => wanted,
+            };
+            // Reclaims the buffer in place once the frames cut from it are gone.
+            self.buffer.reserve(wanted.saturating_sub(self.buffer.len()).max(READ_SIZE));
+            if self.reader.read_buf(&mut self.buffer).await? == 0 {
+                return match self.buffer.is_empty() && self.skipping.is_none() {
+                    true => Ok(Frame::End),
+                    false => Err(io::ErrorKind::UnexpectedEof.into()),
+                };
             }
-            if !self.fill(1).await? {
-                return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+
+    /// The next frame in what has been read, or how many bytes the buffer must hold
+    /// before there is one.
+    fn cut(&mut self) -> Result<Frame, usize> {
+        let (id, left) = match self.skipping.take() {
+            Some(skipping) => skipping,
+            None => {
+                if self.buffer.len() < 4 {
+                    return Err(4);
+                }
+                let length =
+                    u32::from_be_bytes([self.buffer[0], self.buffer[1], self.buffer[2], self.buffer[3]]) as usize;
+                if length <= self.max {
+                    if self.buffer.len() < 4 + length {
+                        return Err(4 + length);
+                    }
+                    self.buffer.advance(4);
+                    return Ok(Frame::Whole(self.buffer.split_to(length).freeze()));
+                }
+                if self.buffer.len() < 12 {
+                    return Err(12);
+                }
+                (u64::from_be_bytes(self.buffer[4..12].try_into().unwrap_or_default()), length + 4)
+            }
+        };
+        let dropped = left.min(self.buffer.len());
+        self.buffer.advance(dropped);
+        match left - dropped {
+            0 => Ok(Frame::TooLarge(id)),
+            left => {
+                self.skipping = Some((id, left));
+                Err(1)
             }
         }
     }
@@ -385,6 +393,44 @@ mod tests {
         assert!(matches!(frames.next().await.expect("frame 2"), Frame::TooLarge(2)));
         assert_eq!(body(frames.next().await.expect("frame 3")), &b"after"[..]);
         assert!(matches!(frames.next().await.expect("the end"), Frame::End));
+    }
+
+    /// Every other read is not ready yet; the ready ones give 7 bytes, as `Trickle`.
+    struct Stutter(Trickle, bool);
+
+    impl AsyncRead for Stutter {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            context: &mut std::task::Context<'_>,
+            out: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            self.1 = !self.1;
+            match self.1 {
+                true => std::task::Poll::Pending,
+                false => std::pin::Pin::new(&mut self.0).poll_read(context, out),
+            }
+        }
+    }
+
+    #[test]
+    fn reading_a_frame_given_up_halfway_loses_nothing() {
+        use futures_util::FutureExt;
+        let mut wire = frame(1, &[1; 40]);
+        wire.extend(frame(2, &[2; 300]));
+        wire.extend(frame(3, &[3; 40]));
+        let mut frames = FrameReader::new(Stutter(Trickle(wire, 0), false), 100);
+        let mut read = Vec::new();
+        // Each attempt is dropped at its first wait, as a losing branch of a select is.
+        for _ in 0..1000 {
+            match frames.next().now_or_never() {
+                Some(Ok(Frame::End)) => break,
+                Some(Ok(Frame::Whole(bytes))) => read.push(ResponseFrame::decode(bytes).expect("decodes").body),
+                Some(Ok(Frame::TooLarge(id))) => read.push(Bytes::from(format!("too large: {id}"))),
+                Some(Err(error)) => panic!("no error: {error}"),
+                None => {}
+            }
+        }
+        assert_eq!(read, [Bytes::from(vec![1; 40]), Bytes::from("too large: 2"), Bytes::from(vec![3; 40])]);
     }
 
     #[tokio::test]
