@@ -57,8 +57,7 @@ impl HttpChannel {
         if call.method.queued {
             let request = self.request(&call)?;
             let deadline = request.deadline.filter(|_| request.default_deadline.is_none());
-            let job = self.submit_request(request).await?;
-            return wait_for_reply(&job, deadline).await;
+            return Box::pin(async move { wait_for_reply(&self.submit_request(request).await?, deadline).await }).await;
         }
         let request = self.request(&call)?;
         match &self.direct {

@@ -11,6 +11,7 @@ use crate::{
 };
 use bytes::Bytes;
 use courier_core::{ErrorCode, ServiceError};
+use futures_util::{future::Either, FutureExt};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
 use hyper_rustls::{builderstates::WantsProtocols1, HttpsConnector, HttpsConnectorBuilder};
@@ -185,7 +186,7 @@ impl HttpClient {
         timeout: Option<Duration>,
     ) -> Result<Exchange, Failure> {
         match &self.transport {
-            Transport::Hyper(client) => self.hyper_send(client, method, url, headers, body, timeout).await,
+            Transport::Hyper(client) => Box::pin(self.hyper_send(client, method, url, headers, body, timeout)).await,
             Transport::Multiplexed(connections) => {
                 within(timeout, &url, connections.send(method, &url, headers, body)).await
             }
@@ -197,7 +198,7 @@ impl HttpClient {
                 if let Some(limit) = timeout {
                     request = request.timeout(limit);
                 }
-                reqwest_send(request, &url, self.max_reply_bytes).await
+                Box::pin(reqwest_send(request, &url, self.max_reply_bytes)).await
             }
         }
     }
@@ -239,19 +240,20 @@ impl HttpClient {
     }
 }
 
-/// An exchange that fails as lost once `timeout` passes.
-async fn within(
+/// An exchange that fails as lost once `timeout` passes. Not an `async fn`: one would
+/// hold the exchange's future twice, as its argument and as what it awaits.
+fn within<'a>(
     timeout: Option<Duration>,
-    url: &str,
-    exchange: impl Future<Output = Result<Exchange, Failure>>,
-) -> Result<Exchange, Failure> {
-    match timeout {
-        None => exchange.await,
-        Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
+    url: &'a str,
+    exchange: impl Future<Output = Result<Exchange, Failure>> + 'a,
+) -> impl Future<Output = Result<Exchange, Failure>> + 'a {
+    let Some(limit) = timeout else { return Either::Left(exchange) };
+    Either::Right(tokio::time::timeout(limit, exchange).map(move |answer| {
+        answer.unwrap_or_else(|_| {
             let message = format!("call to {url} timed out after {limit:?}");
             Err(Failure::Lost(ServiceError::new(ErrorCode::Timeout, message)))
-        }),
-    }
+        })
+    }))
 }
 
 async fn hyper_send(

@@ -154,7 +154,9 @@ impl Connections {
             return Ok(connection);
         }
         let tls = secure.then(|| self.tls.config());
-        let connect = connect(authority, tls, self.max_reply_bytes);
+        // Boxed: connecting happens once per connection, and its future, TLS handshake
+        // included, is far larger than a call's.
+        let connect = Box::pin(connect(authority, tls, self.max_reply_bytes));
         let connection = match self.connect_timeout {
             Some(limit) => tokio::time::timeout(limit, connect)
                 .await

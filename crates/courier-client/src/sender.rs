@@ -114,7 +114,7 @@ impl tower::Service<ClientCall> for Sender {
 impl Inner {
     async fn send(&self, call: ClientCall) -> Result<Reply, ServiceError> {
         if let Body::Job { id, .. } = &call.body {
-            return self.send_job(*id, &call).await;
+            return Box::pin(self.send_job(*id, &call)).await;
         }
         let mut tried: Vec<Picked> = Vec::new();
         let mut last_error = None;
@@ -203,7 +203,7 @@ impl Inner {
 
     async fn attempt(&self, instance: &Instance, call: &ClientCall, remaining: Option<Duration>) -> Attempt {
         if let (true, Body::Dispatch { body, .. }) = (grpc_call(call.channel, call.method), &call.body) {
-            return self.attempt_grpc(instance, call, body, remaining).await;
+            return Box::pin(self.attempt_grpc(instance, call, body, remaining)).await;
         }
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 4);
         let (method, url, body) = match &call.body {

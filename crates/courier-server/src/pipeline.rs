@@ -17,7 +17,7 @@ use courier_core::{
     rest::{RestRequest, RestResponse},
     BoxFuture, Dispatch, Dispatched, ErrorCode, Format, ServiceError,
 };
-use futures_util::FutureExt;
+use futures_util::{future::Either, FutureExt};
 use http::request::Parts;
 use http_body_util::{LengthLimitError, Limited};
 use std::{future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
@@ -141,7 +141,9 @@ impl Pipeline {
         let arguments = arguments.await?;
         if let Some(queued) = target.queued {
             let (format, body, rest) = arguments.into_job(target)?;
-            return Ok(Answer::Queued(jobs::submit(&*self.queue, queued, format, body, rest, &context).await?));
+            // Boxed: a queue's future is larger than a call's, and only queued calls wait on it.
+            let submitted = Box::pin(jobs::submit(&*self.queue, queued, format, body, rest, &context));
+            return Ok(Answer::Queued(submitted.await?));
         }
         let remaining = context.remaining();
         let method = context.scope(arguments.run(target));
@@ -156,18 +158,19 @@ impl Pipeline {
 }
 
 /// Runs a call until the caller's deadline, if it sent one; past it the work is dropped.
-async fn within<T>(remaining: Option<Duration>, call: impl Future<Output = T>) -> Result<T, ServiceError> {
-    let Some(remaining) = remaining else { return Ok(call.await) };
-    match tokio::time::timeout(remaining, call).await {
-        Ok(done) => Ok(done),
-        Err(_) => {
+/// Not an `async fn`: one would hold the call's future twice, as its argument and as
+/// what it awaits.
+fn within<F: Future>(remaining: Option<Duration>, call: F) -> impl Future<Output = Result<F::Output, ServiceError>> {
+    let Some(remaining) = remaining else { return Either::Left(call.map(Ok)) };
+    Either::Right(tokio::time::timeout(remaining, call).map(move |done| {
+        done.map_err(|_| {
             tracing::info!(
                 deadline_ms = remaining.as_millis(),
                 "the caller's deadline passed: work on the call stopped"
             );
-            Err(ServiceError::new(ErrorCode::Timeout, "the call's deadline passed before it finished"))
-        }
-    }
+            ServiceError::new(ErrorCode::Timeout, "the call's deadline passed before it finished")
+        })
+    }))
 }
 
 /// A request's whole body, up to `limit` bytes.

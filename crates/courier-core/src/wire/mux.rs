@@ -244,8 +244,11 @@ pub struct FrameReader<R> {
     skipping: Option<(u64, usize)>,
 }
 
-/// How much a [`FrameReader`] reads at once, at least.
+/// How much room a [`FrameReader`] makes for reading, at least.
 const READ_SIZE: usize = 64 * 1024;
+
+/// The least room a [`FrameReader`] reads into before it makes more.
+const MIN_READ: usize = 8 * 1024;
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Reads frames of at most `max` bytes from `reader`.
@@ -264,8 +267,14 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 Ok(frame) => return Ok(frame),
                 Err(wanted) => wanted,
             };
-            // Reclaims the buffer in place once the frames cut from it are gone.
-            self.buffer.reserve(wanted.saturating_sub(self.buffer.len()).max(READ_SIZE));
+            // Reads into the room left after the frames cut from the buffer, while they are
+            // still in use: making room each time would allocate a new buffer per frame.
+            // Once there is too little, a new buffer is made, or this one is reclaimed in
+            // place if every frame cut from it is gone.
+            let needed = wanted.saturating_sub(self.buffer.len());
+            if self.buffer.capacity() - self.buffer.len() < needed.max(MIN_READ) {
+                self.buffer.reserve(needed.max(READ_SIZE));
+            }
             if self.reader.read_buf(&mut self.buffer).await? == 0 {
                 return match self.buffer.is_empty() && self.skipping.is_none() {
                     true => Ok(Frame::End),
