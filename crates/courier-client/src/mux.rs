@@ -119,7 +119,7 @@ impl Connections {
             headers,
             body: body.unwrap_or_default(),
         };
-        let mut encoded = BytesMut::with_capacity(frame.body.len() + 256);
+        let mut encoded = BytesMut::with_capacity(frame.encoded_len());
         frame.encode(&mut encoded).map_err(|error| Failure::NotSent(ServiceError::bad_request(error.to_string())))?;
         let (reply, replied) = oneshot::channel();
         let _waiting = Waiter::register(&connection, id, reply);

@@ -137,8 +137,10 @@ impl Hub {
                             lock(&waiting).insert(id, cancel);
                             calls.spawn(async move {
                                 // A cancelled call stops here, never while its reply is written.
+                                // Boxed when the task first runs: spawning moves the task's
+                                // future, and the answer's is many times the rest of it.
                                 let reply = tokio::select! {
-                                    reply = answer(host, request) => Some(reply),
+                                    reply = Box::pin(answer(host, request)) => Some(reply),
                                     _ = cancelled => None,
                                 };
                                 let others = {
@@ -274,7 +276,7 @@ fn too_large(id: u64, max: usize) -> BytesMut {
 
 /// The frame, length first; kept as a `BytesMut`, since freezing it would allocate.
 fn encode(frame: ResponseFrame) -> BytesMut {
-    let mut out = BytesMut::with_capacity(frame.body.len() + 256);
+    let mut out = BytesMut::with_capacity(frame.encoded_len());
     if let Err(error) = frame.encode(&mut out) {
         tracing::warn!(%error, "a response does not fit in a frame");
         out.clear();

@@ -85,6 +85,11 @@ pub struct ResponseFrame {
 pub struct FrameError(&'static str);
 
 impl RequestFrame {
+    /// How many bytes [`encode`](Self::encode) appends.
+    pub fn encoded_len(&self) -> usize {
+        HEAD + 1 + self.method.as_str().len() + 2 + self.path.len() + headers_len(&self.headers) + self.body.len()
+    }
+
     /// Appends the frame, length first, to `out`.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), FrameError> {
         let start = begin(out, self.id, REQUEST);
@@ -107,6 +112,11 @@ impl RequestFrame {
 }
 
 impl ResponseFrame {
+    /// How many bytes [`encode`](Self::encode) appends.
+    pub fn encoded_len(&self) -> usize {
+        HEAD + 2 + headers_len(&self.headers) + self.body.len()
+    }
+
     /// Appends the frame, length first, to `out`.
     pub fn encode(&self, out: &mut BytesMut) -> Result<(), FrameError> {
         let start = begin(out, self.id, RESPONSE);
@@ -123,6 +133,14 @@ impl ResponseFrame {
         let headers = take_headers(&mut bytes)?;
         Ok(Self { id, status, headers, body: bytes })
     }
+}
+
+/// The length, the id and the kind.
+const HEAD: usize = 4 + 8 + 1;
+
+/// The bytes [`put_headers`] appends.
+fn headers_len(headers: &HeaderMap) -> usize {
+    2 + headers.iter().map(|(name, value)| 4 + name.as_str().len() + value.len()).sum::<usize>()
 }
 
 /// Writes the length placeholder, the id and the kind; returns where the frame starts.
@@ -341,6 +359,7 @@ mod tests {
         request.encode(&mut out).expect("encodes");
         let length = u32::from_be_bytes(out[..4].try_into().expect("four bytes")) as usize;
         assert_eq!(length, out.len() - 4);
+        assert_eq!(request.encoded_len(), out.len(), "a request frame's size is known before it is encoded");
         let decoded = RequestFrame::decode(out.freeze().slice(4..)).expect("decodes");
         assert_eq!((decoded.id, &decoded.method, &decoded.path[..]), (7, &Method::PATCH, &b"/api/trees/7?name=x"[..]));
         assert_eq!((decoded.headers, decoded.body), (headers.clone(), request.body.clone()));
@@ -348,6 +367,7 @@ mod tests {
         let response = ResponseFrame { id: 9, status: StatusCode::CREATED, headers, body: Bytes::from_static(b"{}") };
         let mut out = BytesMut::new();
         response.encode(&mut out).expect("encodes");
+        assert_eq!(response.encoded_len(), out.len(), "a response frame's size is known before it is encoded");
         let decoded = ResponseFrame::decode(out.freeze().slice(4..)).expect("decodes");
         assert_eq!((decoded.id, decoded.status, decoded.body), (9, StatusCode::CREATED, response.body));
 
