@@ -17,6 +17,7 @@ mod ci;
 mod consul;
 mod daemon;
 mod go;
+mod instructions;
 mod nats;
 mod test;
 
@@ -42,6 +43,8 @@ tasks:
   test [cargo test args]     install consul, nats-server and the Python packages, then run every test
   ci                         fmt check, clippy, then `test`
   bench [args]               run the roundtrip benchmark (release build)
+  instructions [STACK,...]   count each side's instructions per call of the roundtrip stacks
+                             with valgrind's callgrind: exact where timings are noisy
   proto                      write the .proto schemas of the examples' services to proto/
   hash-password              read a password on stdin, print its argon2id hash for a users file";
 
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "instructions" => instructions::run(rest),
         "proto" => run(Command::new(env!("CARGO")).current_dir(workspace_root()).args([
             "run",
             "--quiet",
