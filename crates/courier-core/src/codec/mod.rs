@@ -1,3 +1,5 @@
+mod msgpack;
+
 use crate::{protobuf::ErrorMessage, ErrorCode, ServiceError};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -73,6 +75,11 @@ impl Codec for MsgPackCodec {
     }
 
     fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
+        // The fast reader takes what it reads as `rmp-serde` does; the rest, errors
+        // included, `rmp-serde` reads.
+        if let Some(value) = msgpack::read(bytes, MAX_DEPTH) {
+            return Ok(value);
+        }
         let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
         deserializer.set_max_depth(MAX_DEPTH);
         T::deserialize(&mut deserializer)
