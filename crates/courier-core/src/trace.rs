@@ -75,12 +75,22 @@ impl TraceContext {
     /// which the W3C rules say to treat as no context at all. Versions after `00` are
     /// read by their first four fields, as the rules also say.
     pub fn parse(header: &str) -> Option<Self> {
-        let mut fields = header.trim().split('-');
-        let version = fields.next().filter(|field| field.len() == 2).and_then(hex::<u8>)?;
-        let trace_id = fields.next().filter(|field| field.len() == 32).and_then(hex::<u128>)?;
-        let span_id = fields.next().filter(|field| field.len() == 16).and_then(hex::<u64>)?;
-        let flags = fields.next().filter(|field| field.len() == 2).and_then(hex::<u8>)?;
-        let valid = version != 0xff && (version != 0 || fields.next().is_none()) && trace_id != 0 && span_id != 0;
+        // `vv-<32 digits>-<16 digits>-ff`: the fields sit at fixed places.
+        let header = header.trim().as_bytes();
+        let (head, rest) = header.split_at_checked(55)?;
+        if [head[2], head[35], head[52]] != [b'-'; 3] {
+            return None;
+        }
+        let version = u8::try_from(hex(&head[..2])?).ok()?;
+        let trace_id = hex(&head[3..35])?;
+        let span_id = u64::try_from(hex(&head[36..52])?).ok()?;
+        let flags = u8::try_from(hex(&head[53..])?).ok()?;
+        // Version 00 is those four fields alone; a later one may add fields after a dash.
+        let ends = match version {
+            0 => rest.is_empty(),
+            _ => rest.first().is_none_or(|byte| *byte == b'-'),
+        };
+        let valid = version != 0xff && ends && trace_id != 0 && span_id != 0;
         valid.then_some(Self { trace_id, span_id, flags })
     }
 
@@ -143,25 +153,17 @@ impl TraceContext {
     }
 }
 
-/// Lowercase hex only, as the header's grammar has it.
-fn hex<T: FromHex>(field: &str) -> Option<T> {
-    field.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')).then(|| T::from_hex(field)).flatten()
+/// The value of lowercase hex digits, the only ones the header's grammar has.
+fn hex(digits: &[u8]) -> Option<u128> {
+    digits.iter().try_fold(0u128, |value, digit| {
+        let digit = match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'a'..=b'f' => digit - b'a' + 10,
+            _ => return None,
+        };
+        Some(value << 4 | u128::from(digit))
+    })
 }
-
-trait FromHex: Sized {
-    fn from_hex(field: &str) -> Option<Self>;
-}
-
-macro_rules! from_hex {
-    ($($ty:ty),*) => {$(
-        impl FromHex for $ty {
-            fn from_hex(field: &str) -> Option<Self> {
-                <$ty>::from_str_radix(field, 16).ok()
-            }
-        }
-    )*};
-}
-from_hex!(u8, u64, u128);
 
 /// A random, non-zero id: SipHash under the standard library's randomly seeded keys,
 /// over a counter. Unpredictable enough to keep traces apart; not for secrets.
@@ -194,6 +196,9 @@ mod tests {
             "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e47360-0f067aa0ba902b7-01",
             "0é-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00x",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ] {
             assert_eq!(TraceContext::parse(header), None, "{header}");
         }
