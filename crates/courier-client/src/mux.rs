@@ -13,11 +13,11 @@ use courier_core::{
     wire::mux::{Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PATH, PROTOCOL},
     ErrorCode, ServiceError,
 };
+use foldhash::HashMap;
 use http::{HeaderMap, Method};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use std::{
-    collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,

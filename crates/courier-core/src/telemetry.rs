@@ -25,11 +25,11 @@
 //! `not_found` or `unavailable`.
 
 use crate::{ChannelKind, ErrorCode, Outcome, Reply, ServiceError, TraceContext};
+use foldhash::HashMap;
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Gauge, Histogram, Unit,
 };
 use std::{
-    collections::HashMap,
     sync::{Arc, LazyLock, RwLock},
     time::Instant,
 };
@@ -186,7 +186,7 @@ struct ByRecorder<K, V> {
 
 impl<K, V> Default for ByRecorder<K, V> {
     fn default() -> Self {
-        Self { recorder: 0, values: HashMap::new() }
+        Self { recorder: 0, values: HashMap::default() }
     }
 }
 
@@ -208,7 +208,7 @@ impl<K: Eq + std::hash::Hash, V: Clone> ByRecorder<K, V> {
         let value = look_up();
         let mut cache = crate::sync::write(cache);
         if cache.recorder != recorder || cache.values.len() >= bound {
-            *cache = Self { recorder, values: HashMap::new() };
+            *cache = Self { recorder, values: HashMap::default() };
         }
         cache.values.insert(key.to_owned(), value.clone());
         value

@@ -10,43 +10,59 @@ use std::{
     },
     time::Duration,
 };
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The calls a server has in flight, and whether it still takes new ones.
+///
+/// Counting a call is one atomic add: only once the server drains does the last call
+/// to end wake whoever waits for the server to be idle.
 #[derive(Debug)]
 pub(crate) struct Gate {
     draining: AtomicBool,
-    in_flight: watch::Sender<usize>,
+    in_flight: AtomicUsize,
+    idle: Notify,
 }
 
 impl Gate {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { draining: AtomicBool::new(false), in_flight: watch::Sender::new(0) })
+        Arc::new(Self { draining: AtomicBool::new(false), in_flight: AtomicUsize::new(0), idle: Notify::new() })
     }
 
     /// Admits a call, or refuses it: the server drains, or `limit` is full and so is
     /// its queue. A queued call waits for a place.
     pub(crate) async fn admit(self: &Arc<Self>, limit: Option<&Limit>) -> Result<Pass, ServiceError> {
-        if self.draining.load(Ordering::Acquire) {
+        if self.draining.load(Ordering::SeqCst) {
             return Err(ServiceError::unavailable("the server is shutting down: try another instance"));
         }
         let permit = match limit {
             Some(limit) => Some(limit.acquire().await?),
             None => None,
         };
-        self.in_flight.send_modify(|count| *count += 1);
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         Ok(Pass { gate: Arc::clone(self), _permit: permit })
     }
 
     /// Refuses every call from now on.
     pub(crate) fn drain(&self) {
-        self.draining.store(true, Ordering::Release);
+        self.draining.store(true, Ordering::SeqCst);
     }
 
-    /// Waits until no call is in flight, for at most `timeout`; whether none is.
+    /// Once the gate drains, waits until no call is in flight, for at most `timeout`;
+    /// whether none is.
     pub(crate) async fn idle(&self, timeout: Duration) -> bool {
-        let mut in_flight = self.in_flight.subscribe();
-        tokio::time::timeout(timeout, in_flight.wait_for(|count| *count == 0)).await.is_ok_and(|idle| idle.is_ok())
+        let idle = async {
+            loop {
+                // Waiting starts before the count is read, so a call that ends in between
+                // still wakes this one.
+                let mut ended = std::pin::pin!(self.idle.notified());
+                ended.as_mut().enable();
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                ended.await;
+            }
+        };
+        tokio::time::timeout(timeout, idle).await.is_ok()
     }
 }
 
@@ -59,7 +75,12 @@ pub(crate) struct Pass {
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        self.gate.in_flight.send_modify(|count| *count = count.saturating_sub(1));
+        let gate = &self.gate;
+        // Sequentially consistent with `drain` and `idle`: either this call sees the gate
+        // drain and wakes the waiter, or the waiter sees this call gone.
+        if gate.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 && gate.draining.load(Ordering::SeqCst) {
+            gate.idle.notify_waiters();
+        }
     }
 }
 

@@ -16,11 +16,11 @@ use courier_core::{
     wire::mux::{cancelled, Frame, FrameReader, RequestFrame, ResponseFrame, FRAME_OVERHEAD, PROTOCOL},
     ErrorCode, Format, ServiceError,
 };
+use foldhash::HashMap;
 use http::{header, HeaderValue, Request, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::{
-    collections::HashMap,
     io,
     sync::{Arc, Mutex},
 };
@@ -123,11 +123,13 @@ impl Hub {
         let reading = AbortOnDrop(tokio::spawn(read_frames(read, self.max_frame_bytes, frames)));
         let mut calls = JoinSet::new();
         let mut draining = self.draining.clone();
+        // One wait for the whole connection, not one per frame.
+        let mut drained = std::pin::pin!(drained(&mut draining));
         loop {
             tokio::select! {
                 biased;
                 Some(_) = calls.join_next(), if !calls.is_empty() => {}
-                () = drained(&mut draining) => break,
+                () = &mut drained => break,
                 // At the cap, the connection waits (and its client with it) until a call ends.
                 Some(frame) = incoming.recv(), if calls.len() < MAX_CALLS_IN_FLIGHT => match frame {
                     Ok(Frame::Whole(bytes)) if cancelled(&bytes).is_some() => {

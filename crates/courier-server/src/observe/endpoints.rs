@@ -1,8 +1,8 @@
 use axum::extract::{MatchedPath, Request};
 use courier_core::wire::{self, INVOKE_PREFIX};
 use courier_core::{telemetry::CallLabels, ChannelKind, ComponentDescriptor, Format, ServiceDescriptor};
+use foldhash::HashMap;
 use http::header;
-use std::collections::HashMap;
 
 /// What the calls to each dispatch path and REST route are labelled with, built when
 /// the server starts. Requests the server does not route to a method are labelled
